@@ -1,0 +1,46 @@
+"""SavedModel export with named serving signatures, through `keras.export.ExportArchive`."""
+
+import json
+import os
+
+import keras
+import tensorflow as tf
+
+
+def export_signatures(model, export_dir, endpoints, metadata=None):
+    """Writes a SavedModel at `export_dir` whose signatures are `endpoints`.
+
+    Args:
+        model: the Keras model whose variables the endpoints use (tracked into the archive).
+        export_dir: output folder (a SavedModel, loadable with plain `tf.saved_model.load`).
+        endpoints: `{name: (function, [tf.TensorSpec, ...])}`; each function takes the specs' tensors
+            and returns a dict of named tensors (those names are what TF Serving answers with).
+        metadata: JSON-able dict written next to the SavedModel as `keras_gen_export.json`, so tools and
+            apps can read shapes and value ranges without importing keras_gen.
+    """
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    for name, (function, input_signature) in endpoints.items():
+        archive.add_endpoint(name=name, fn=function, input_signature=input_signature)
+    archive.write_out(export_dir, verbose=False)
+    with open(os.path.join(export_dir, "keras_gen_export.json"), "w") as f:
+        json.dump({"signatures": sorted(endpoints), **(metadata or {})}, f, indent=2, sort_keys=True)
+    return export_dir
+
+
+def check_batch_images(images, image_shape, name="images"):
+    """Inside a signature: rejects images whose (H, W, C) differ from `image_shape` with a clear message."""
+    tf.debugging.assert_equal(
+        tf.shape(images)[1:],
+        tf.constant(image_shape, tf.int32),
+        message=f"`{name}` must have shape (batch, {', '.join(map(str, image_shape))})",
+    )
+    return images
+
+
+def read_metadata(export_dir):
+    path = os.path.join(export_dir, "keras_gen_export.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)

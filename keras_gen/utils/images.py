@@ -1,0 +1,55 @@
+"""Image grids as PNG files."""
+
+import os
+
+import numpy as np
+
+
+def to_uint8(images, value_range="unit"):
+    """Float images in [0, 1] ("unit") or [-1, 1] ("signed") -> uint8, clipped."""
+    images = np.asarray(images, dtype=np.float32)
+    if value_range == "signed":
+        images = (images + 1.0) / 2.0
+    elif value_range != "unit":
+        raise ValueError(f"`value_range` must be 'unit' or 'signed'. Received: value_range={value_range!r}")
+    return np.clip(np.rint(images * 255.0), 0, 255).astype(np.uint8)
+
+
+def make_grid(images, ncols=None, padding=2, value_range="unit"):
+    """(N, H, W, C) images -> one (rows*H', cols*W', C) uint8 grid with `padding` white pixels between tiles."""
+    images = to_uint8(images, value_range)
+    if images.ndim != 4:
+        raise ValueError(f"`images` must have shape (N, H, W, C). Received: shape={images.shape}")
+    num, height, width, channels = images.shape
+    ncols = ncols or int(np.ceil(np.sqrt(num)))
+    nrows = int(np.ceil(num / ncols))
+    grid = np.full(
+        (nrows * (height + padding) + padding, ncols * (width + padding) + padding, channels), 255, np.uint8
+    )
+    for index, image in enumerate(images):
+        row, col = divmod(index, ncols)
+        top, left = padding + row * (height + padding), padding + col * (width + padding)
+        grid[top : top + height, left : left + width] = image
+    return grid
+
+
+def save_grid(images, path, ncols=None, value_range="unit", scale=1):
+    """Writes `images` as a PNG grid and returns `path`. `scale` enlarges it (nearest neighbour) for viewing."""
+    from PIL import Image
+
+    grid = make_grid(images, ncols=ncols, value_range=value_range)
+    if scale > 1:
+        grid = grid.repeat(scale, axis=0).repeat(scale, axis=1)
+    if os.path.dirname(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+    Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(path)
+    return path
+
+
+def load_image(path, size, channels):
+    """Reads an image file as float32 (H, W, C) in [0, 1], resized to `size` (height, width)."""
+    from PIL import Image
+
+    image = Image.open(path).convert("L" if channels == 1 else "RGB").resize((size[1], size[0]), Image.BILINEAR)
+    array = np.asarray(image, dtype=np.float32) / 255.0
+    return array[..., None] if channels == 1 else array

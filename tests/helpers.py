@@ -1,0 +1,79 @@
+"""Checks that every model's tests share: save/load round trips, fresh-process export loading, layer configs."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def assert_keras_roundtrip(model, inputs, path, call=None, atol=1e-6):
+    """Saves `model` as `.keras`, reloads it, checks the class and that `call(model, inputs)` agrees.
+
+    Returns the reloaded model (for resume-training checks).
+    """
+    call = call or (lambda m, x: m(x, training=False))
+    model.save(path)
+    restored = keras.models.load_model(path)
+    assert type(restored) is type(model), f"reloaded a {type(restored).__name__}, saved a {type(model).__name__}"
+    expected = keras.tree.map_structure(np.asarray, call(model, inputs))
+    actual = keras.tree.map_structure(np.asarray, call(restored, inputs))
+    keras.tree.map_structure(lambda a, b: np.testing.assert_allclose(a, b, atol=atol), expected, actual)
+    if model.optimizer is not None:
+        assert int(restored.optimizer.iterations.numpy()) == int(model.optimizer.iterations.numpy())
+    return restored
+
+
+def run_in_fresh_process(code, timeout=180):
+    """Runs Python `code` in a new interpreter (no keras_gen import unless the code does one).
+
+    The code prints one JSON object on its last stdout line, which is returned.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True, text=True, timeout=timeout, cwd="/", env=env,
+    )
+    assert result.returncode == 0, f"fresh process failed:\n{result.stderr[-4000:]}"
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def assert_export_loads_without_keras_gen(export_dir, calls, timeout=180):
+    """In a fresh process that never imports keras_gen, loads `export_dir` with `tf.saved_model.load`, calls
+    each signature and returns `{signature: {output: shape list}}` plus the outputs' values as lists.
+
+    Args:
+        calls: `{signature: {input_name: (value_as_nested_list, dtype_str)}}`.
+    """
+    code = f"""
+    import json, sys
+    import numpy as np
+    import tensorflow as tf
+    loaded = tf.saved_model.load({export_dir!r})
+    out = {{}}
+    for name, inputs in {calls!r}.items():
+        fn = loaded.signatures[name]
+        result = fn(**{{k: tf.constant(v, dtype=d) for k, (v, d) in inputs.items()}})
+        out[name] = {{k: np.asarray(t).tolist() for k, t in result.items()}}
+    assert "keras_gen" not in sys.modules
+    print(json.dumps(out))
+    """
+    return run_in_fresh_process(code, timeout=timeout)
+
+
+def assert_layer_config_roundtrip(layer, inputs, atol=1e-6):
+    """A layer rebuilt from its config (with the same weights) gives the same outputs."""
+    outputs = layer(inputs)
+    clone = layer.__class__.from_config(layer.get_config())
+    clone(inputs)
+    clone.set_weights(layer.get_weights())
+    keras.tree.map_structure(
+        lambda a, b: np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=atol), outputs, clone(inputs)
+    )
+    return outputs
