@@ -15,6 +15,10 @@ import keras
 from keras import ops
 
 
+# Registered so a model that takes a loss function as an argument can save it by name in its config.
+_serializable = keras.saving.register_keras_serializable(package="keras_gen")
+
+
 def _as_float32(logits):
     # Mixed precision: losses are always computed and reduced in float32.
     return ops.cast(logits, "float32")
@@ -25,12 +29,14 @@ def _as_float32(logits):
 # With D = sigmoid(logits): -log D = softplus(-logits) and -log(1 - D) = softplus(logits).
 
 
+@_serializable
 def minimax_discriminator_loss(real_logits, fake_logits):
     """-E[log D(x)] - E[log(1 - D(G(z)))]: binary cross-entropy with real = 1, fake = 0."""
     real_logits, fake_logits = _as_float32(real_logits), _as_float32(fake_logits)
     return ops.mean(ops.softplus(-real_logits)) + ops.mean(ops.softplus(fake_logits))
 
 
+@_serializable
 def minimax_generator_loss(fake_logits):
     """E[log(1 - D(G(z)))], which G minimizes. Saturates: its gradient vanishes when D(G(z)) -> 0."""
     return -ops.mean(ops.softplus(_as_float32(fake_logits)))
@@ -40,11 +46,13 @@ def minimax_generator_loss(fake_logits):
 # Goodfellow et al. (2014), section 3: https://arxiv.org/abs/1406.2661
 
 
+@_serializable
 def non_saturating_discriminator_loss(real_logits, fake_logits):
     """The minimax discriminator loss (the D objective is unchanged)."""
     return minimax_discriminator_loss(real_logits, fake_logits)
 
 
+@_serializable
 def non_saturating_generator_loss(fake_logits):
     """-E[log D(G(z))]: strong gradients early in training, when D confidently rejects the samples."""
     return ops.mean(ops.softplus(-_as_float32(fake_logits)))
@@ -55,11 +63,13 @@ def non_saturating_generator_loss(fake_logits):
 # interpolates (WGAN-GP, Gulrajani et al., https://arxiv.org/abs/1704.00028) to keep it 1-Lipschitz.
 
 
+@_serializable
 def wasserstein_discriminator_loss(real_logits, fake_logits):
     """E[D(G(z))] - E[D(x)]: the negated Earth-Mover estimate, which the critic minimizes."""
     return ops.mean(_as_float32(fake_logits)) - ops.mean(_as_float32(real_logits))
 
 
+@_serializable
 def wasserstein_generator_loss(fake_logits):
     """-E[D(G(z))]."""
     return -ops.mean(_as_float32(fake_logits))
@@ -106,12 +116,14 @@ def gradient_penalty(critic, real_images, fake_images, alpha=None, seed=None, ta
 # Least-squares GAN (a = 0, b = 1, c = 1): Mao et al., https://arxiv.org/abs/1611.04076
 
 
+@_serializable
 def least_squares_discriminator_loss(real_logits, fake_logits):
     """1/2 E[(D(x) - 1)^2] + 1/2 E[D(G(z))^2], on the raw scores."""
     real_logits, fake_logits = _as_float32(real_logits), _as_float32(fake_logits)
     return 0.5 * ops.mean(ops.square(real_logits - 1.0)) + 0.5 * ops.mean(ops.square(fake_logits))
 
 
+@_serializable
 def least_squares_generator_loss(fake_logits):
     """1/2 E[(D(G(z)) - 1)^2]."""
     return 0.5 * ops.mean(ops.square(_as_float32(fake_logits) - 1.0))
@@ -121,12 +133,14 @@ def least_squares_generator_loss(fake_logits):
 # (Miyato et al., https://arxiv.org/abs/1802.05957).
 
 
+@_serializable
 def hinge_discriminator_loss(real_logits, fake_logits):
     """E[relu(1 - D(x))] + E[relu(1 + D(G(z)))]."""
     real_logits, fake_logits = _as_float32(real_logits), _as_float32(fake_logits)
     return ops.mean(ops.relu(1.0 - real_logits)) + ops.mean(ops.relu(1.0 + fake_logits))
 
 
+@_serializable
 def hinge_generator_loss(fake_logits):
     """-E[D(G(z))]."""
     return -ops.mean(_as_float32(fake_logits))
