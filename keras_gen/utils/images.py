@@ -53,3 +53,29 @@ def load_image(path, size, channels):
     image = Image.open(path).convert("L" if channels == 1 else "RGB").resize((size[1], size[0]), Image.BILINEAR)
     array = np.asarray(image, dtype=np.float32) / 255.0
     return array[..., None] if channels == 1 else array
+
+
+def prepare_image(array, image_shape, invert_light_background=True):
+    """An uploaded or drawn picture (H, W[, 3 or 4]) uint8 or float -> float32 `image_shape` in [0, 1].
+
+    Digits datasets are light strokes on a dark background; a drawing on a white canvas is the opposite, so
+    with `invert_light_background` a picture whose mean is above one half is inverted.
+    """
+    from PIL import Image
+
+    array = np.asarray(array)
+    if array.ndim not in (2, 3):
+        raise ValueError(f"An image must be (H, W) or (H, W, C). Received: shape={array.shape}")
+    if array.dtype != np.uint8:
+        array = np.clip(array * (255.0 if array.max() <= 1.0 else 1.0), 0, 255).astype(np.uint8)
+    if array.ndim == 3 and array.shape[-1] == 4:  # RGBA: composite on white, as a viewer shows it
+        alpha = array[..., 3:4].astype(np.float32) / 255.0
+        array = (array[..., :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
+    mode = "L" if image_shape[-1] == 1 else "RGB"
+    image = Image.fromarray(array.squeeze(-1) if array.ndim == 3 and array.shape[-1] == 1 else array).convert(mode)
+    image = image.resize((image_shape[1], image_shape[0]), Image.BILINEAR)
+    result = np.asarray(image, np.float32) / 255.0
+    result = result[..., None] if image_shape[-1] == 1 else result
+    if invert_light_background and result.mean() > 0.5:
+        result = 1.0 - result
+    return result

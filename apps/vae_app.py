@@ -1,0 +1,116 @@
+"""Gradio app for a trained VAE: latent sliders, encode-edit-decode of an uploaded or drawn digit, traversals.
+
+    keras-gen app --model_dir=runs/vae            # or: python -m apps.vae_app --path=saved_models/vae_mnist_5k
+"""
+
+import os
+
+import gradio as gr
+import numpy as np
+
+from keras_gen.export.vae import VAEEndpoints
+from keras_gen.latent import tools
+from keras_gen.utils.images import make_grid, prepare_image
+
+MAX_SLIDERS = 20
+PREVIEW_SCALE = 8
+
+
+def load_endpoints(path):
+    """A model directory from `keras-gen train` or a SavedModel from `keras-gen export`."""
+    if os.path.exists(os.path.join(path, "saved_model.pb")):
+        return VAEEndpoints(export_dir=path)
+    from keras_gen.training.runner import load_trained
+
+    model, _ = load_trained(path)
+    return VAEEndpoints(model=model)
+
+
+def _show(images, ncols=None):
+    grid = make_grid(np.asarray(images), ncols=ncols, padding=1)
+    grid = grid[..., 0] if grid.shape[-1] == 1 else grid  # Gradio shows (H, W) arrays as grey images
+    return grid.repeat(PREVIEW_SCALE // 2 if ncols else PREVIEW_SCALE, 0).repeat(PREVIEW_SCALE // 2 if ncols else PREVIEW_SCALE, 1)
+
+
+def _picture(value):
+    """Gradio hands an uploaded image as an array and a drawing as {'composite': array, ...}."""
+    if isinstance(value, dict):
+        value = value.get("composite")
+    if value is None:
+        raise gr.Error("Upload or draw a digit first.")
+    return np.asarray(value)
+
+
+def build_app(path):
+    vae = load_endpoints(path)
+    num_sliders = min(vae.latent_dim, MAX_SLIDERS)
+
+    def decode_sliders(*values):
+        z = np.zeros(vae.latent_dim, np.float32)
+        z[:num_sliders] = values
+        return _show(vae.decode(z[None]))
+
+    def random_code(seed):
+        z = np.random.default_rng(int(seed)).standard_normal(vae.latent_dim).astype(np.float32)
+        return [float(v) for v in z[:num_sliders]] + [_show(vae.decode(z[None]))]
+
+    def edit_picture(picture, dimension, value):
+        image = prepare_image(_picture(picture), vae.image_shape)
+        reconstruction, edited = tools.edit(vae.encode, vae.decode, image, {int(dimension): float(value)})
+        return _show(image[None]), _show(reconstruction[None]), _show(edited[None])
+
+    def traversal(dimensions, steps, limit):
+        dimensions = [int(d) for d in dimensions] or [0]
+        values = np.linspace(-float(limit), float(limit), int(steps))
+        grid = tools.traverse(vae.decode, np.zeros(vae.latent_dim), dimensions, values)
+        return _show(grid, ncols=int(steps))
+
+    with gr.Blocks(title="keras-gen VAE") as demo:
+        gr.Markdown(f"# VAE explorer\nLatent size {vae.latent_dim}; images {vae.image_shape}. Source: `{path}`")
+        with gr.Tab("Latent sliders"):
+            with gr.Row():
+                with gr.Column():
+                    sliders = [gr.Slider(-3, 3, value=0.0, step=0.05, label=f"z[{i}]") for i in range(num_sliders)]
+                with gr.Column():
+                    decoded = gr.Image(label="decoded", type="numpy")
+                    seed = gr.Number(value=0, precision=0, label="seed")
+                    draw = gr.Button("Sample z ~ N(0, I)")
+            for slider in sliders:
+                slider.release(decode_sliders, sliders, decoded, api_name=False)
+            draw.click(random_code, [seed], sliders + [decoded], api_name="random_code")
+            demo.load(decode_sliders, sliders, decoded, api_name="decode_sliders")
+        with gr.Tab("Edit a digit"):
+            with gr.Row():
+                picture = gr.Image(label="upload a digit", type="numpy", image_mode="RGB")
+                sketch = gr.Sketchpad(label="or draw one", type="numpy", image_mode="RGB")
+            dimension = gr.Slider(0, vae.latent_dim - 1, value=0, step=1, label="latent dimension")
+            value = gr.Slider(-4, 4, value=2.0, step=0.1, label="new value")
+            with gr.Row():
+                original = gr.Image(label="input (as the model sees it)")
+                reconstruction = gr.Image(label="reconstruction")
+                edited = gr.Image(label="edited")
+            gr.Button("Edit uploaded").click(edit_picture, [picture, dimension, value],
+                                             [original, reconstruction, edited], api_name="edit")
+            gr.Button("Edit drawing").click(edit_picture, [sketch, dimension, value],
+                                            [original, reconstruction, edited], api_name="edit_drawing")
+        with gr.Tab("Traversal"):
+            dims = gr.CheckboxGroup(list(range(vae.latent_dim)), value=list(range(min(5, vae.latent_dim))),
+                                    label="dimensions (rows)")
+            steps = gr.Slider(3, 15, value=9, step=1, label="steps (columns)")
+            limit = gr.Slider(0.5, 4, value=3, step=0.5, label="range +/-")
+            grid = gr.Image(label="traversal")
+            gr.Button("Traverse").click(traversal, [dims, steps, limit], grid, api_name="traverse")
+    return demo
+
+
+if __name__ == "__main__":
+    from absl import app, flags
+
+    flags.DEFINE_string("path", None, "A model directory or an export.", required=True)
+    flags.DEFINE_integer("port", 7860, "Port.")
+    flags.DEFINE_string("host", "127.0.0.1", "Address to bind (127.0.0.1: this machine only).")
+
+    def _main(argv):
+        build_app(flags.FLAGS.path).launch(server_name=flags.FLAGS.host, server_port=flags.FLAGS.port)
+
+    app.run(_main)

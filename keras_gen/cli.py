@@ -1,0 +1,189 @@
+"""The `keras-gen` command: parses absl flags, builds a config, hands off to library functions.
+
+    keras-gen train --model=vae --dataset=mnist_5k --epochs=30 --output_dir=runs/vae [--resume]
+    keras-gen evaluate --model_dir=runs/vae [--iw_samples=1000] [--out=metrics.json]
+    keras-gen sample|traverse|interpolate|edit|reconstruct --model_dir=runs/vae --out=grid.png
+    keras-gen export --model_dir=runs/vae --export_dir=saved_models/vae
+    keras-gen app --model_dir=runs/vae [--port=7860]
+    keras-gen models | datasets
+"""
+
+import json
+import os
+import sys
+import types
+
+from absl import app, flags
+
+FLAGS = flags.FLAGS
+
+# Training.
+flags.DEFINE_string("model", None, "Model family to train (see `keras-gen models`).")
+flags.DEFINE_string("dataset", None, "Dataset name (see `keras-gen datasets`); default: the family's offline set.")
+flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory.")
+flags.DEFINE_integer("epochs", 10, "Number of epochs.")
+flags.DEFINE_integer("batch_size", 64, "Batch size (global, across replicas).")
+flags.DEFINE_float("learning_rate", 1e-3, "Learning rate.")
+flags.DEFINE_integer("latent_dim", None, "Latent size; default: the family's.")
+flags.DEFINE_integer("seed", 0, "Random seed (training, sampling and image picks).")
+flags.DEFINE_string("output_dir", None, "Where `train` writes the model, checkpoints, history and samples.")
+flags.DEFINE_bool("resume", False, "Continue training from the last checkpoint in --output_dir.")
+flags.DEFINE_integer("steps_per_epoch", None, "Batches per epoch; default: one pass over the training split.")
+flags.DEFINE_string("loss", None, "Loss for families that take one (GANs).")
+flags.DEFINE_enum("precision", "float32", ["float32", "mixed_float16", "mixed_bfloat16"], "Compute precision.")
+flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker"], "tf.distribute strategy.")
+flags.DEFINE_bool("jit_compile", False, "Compile train steps with XLA.")
+flags.DEFINE_integer("sample_every", 1, "Write a sample grid every N epochs (0: never).")
+flags.DEFINE_string("options", "", "Family-specific settings, `key=value,key=value` (e.g. likelihood=gaussian).")
+# Using a trained model.
+flags.DEFINE_string("model_dir", None, "A directory written by `keras-gen train`.")
+flags.DEFINE_string("export_dir", None, "Where `export` writes the SavedModel.")
+flags.DEFINE_string("out", None, "Output file (PNG for image commands, JSON for evaluate).")
+flags.DEFINE_integer("num_samples", 64, "Images to generate.")
+flags.DEFINE_integer("num_examples", None, "Evaluate on at most this many test examples.")
+flags.DEFINE_integer("iw_samples", 1000, "Importance samples per example for the IW log-likelihood.")
+flags.DEFINE_string("input", None, "Input image file(s), comma-separated.")
+flags.DEFINE_integer("steps", 8, "Points along a traversal or an interpolation.")
+flags.DEFINE_enum("method", "linear", ["linear", "spherical"], "Interpolation path.")
+flags.DEFINE_string("dimensions", None, "Latent dimensions to traverse, comma-separated (default: the first 8).")
+flags.DEFINE_string("edits", None, "Latent edits `dim=value,...` for `edit`.")
+flags.DEFINE_string("labels", None, "Class labels, comma-separated, for class-conditional models.")
+flags.DEFINE_float("truncation", None, "Truncation for sampling (BigGAN-style models).")
+flags.DEFINE_string("vqvae_dir", None, "A trained VQ-VAE-2 directory (for `--model=vqvae2_prior`).")
+flags.DEFINE_string("host", "127.0.0.1", "Address the app binds to (127.0.0.1: this machine only).")
+flags.DEFINE_integer("port", 7860, "Port the app listens on.")
+
+BUILTIN_COMMANDS = ("train", "evaluate", "export", "app", "models", "datasets")
+
+
+class UsageError(ValueError):
+    """A command-line mistake: printed as one line, no traceback."""
+
+
+def _args():
+    """Every flag's value as attributes, for family commands."""
+    return types.SimpleNamespace(**{name: FLAGS[name].value for name in FLAGS if name in _OUR_FLAGS})
+
+
+def _require(name):
+    value = FLAGS[name].value
+    if value in (None, ""):
+        raise UsageError(f"This command needs --{name}.")
+    return value
+
+
+def train_config():
+    from keras_gen.training.config import TrainConfig, parse_options
+
+    model = _require("model")
+    return TrainConfig(
+        model=model,
+        dataset=FLAGS.dataset,
+        data_dir=FLAGS.data_dir,
+        epochs=FLAGS.epochs,
+        batch_size=FLAGS.batch_size,
+        learning_rate=FLAGS.learning_rate,
+        latent_dim=FLAGS.latent_dim,
+        seed=FLAGS.seed,
+        output_dir=FLAGS.output_dir or os.path.join("runs", model),
+        resume=FLAGS.resume,
+        steps_per_epoch=FLAGS.steps_per_epoch,
+        loss=FLAGS.loss,
+        precision=FLAGS.precision,
+        strategy=FLAGS.strategy,
+        jit_compile=FLAGS.jit_compile,
+        sample_every=FLAGS.sample_every,
+        options=parse_options(FLAGS.options) | ({"vqvae_dir": FLAGS.vqvae_dir} if FLAGS.vqvae_dir else {}),
+    )
+
+
+def run_command(command):
+    """Runs one command; returns what to print (a string)."""
+    from keras_gen.families import family_names, get_family
+
+    if command == "models":
+        return "\n".join(f"{name:12s} {get_family(name).description}" for name in family_names())
+    if command == "datasets":
+        from keras_gen import data
+
+        return "\n".join(f"{name:16s} {data.get_info(name).description}" for name in data.dataset_names())
+    if command == "train":
+        from keras_gen.training.runner import train
+
+        config = train_config()
+        train(config)
+        return f"Trained {config.model}; wrote {config.output_dir}"
+
+    from keras_gen.training.runner import load_trained
+
+    model_dir = _require("model_dir")
+    if command == "app":
+        return _launch_app(model_dir)
+    model, config = load_trained(model_dir)
+    family = get_family(config.model)
+    if command == "evaluate":
+        metrics = family.evaluate(model, config, _args())
+        text = json.dumps(metrics, sort_keys=True)
+        if FLAGS.out:
+            with open(FLAGS.out, "w") as f:
+                f.write(text + "\n")
+        with open(os.path.join(model_dir, "metrics.json"), "w") as f:
+            f.write(text + "\n")
+        return text
+    if command == "export":
+        export_dir = _require("export_dir")
+        family.export(model, export_dir)
+        return f"Exported {config.model} to {export_dir}"
+    if command not in family.commands:
+        valid = sorted(set(BUILTIN_COMMANDS) | set(family.commands))
+        raise UsageError(f"Unknown command {command!r} for model {config.model!r}. Valid commands: {', '.join(valid)}")
+    _require("out")
+    written = family.commands[command](model, config, _args())
+    return f"Wrote {written}"
+
+
+def _launch_app(model_dir):
+    import importlib
+
+    from keras_gen.families import get_family
+    from keras_gen.training.config import TrainConfig, config_path
+
+    if not os.path.exists(config_path(model_dir)):
+        raise UsageError(f"No trained model in model_dir={model_dir!r} (no config.json). Train one first.")
+    family = get_family(TrainConfig.from_json(config_path(model_dir)).model)
+    if family.app is None:
+        raise UsageError(f"Model {family.name!r} has no app.")
+    module_name, function_name = family.app.split(":")
+    demo = getattr(importlib.import_module(module_name), function_name)(model_dir)
+    demo.launch(server_name=FLAGS.host, server_port=FLAGS.port)
+    return "App closed."
+
+
+def main(argv):
+    if len(argv) != 2:
+        from keras_gen.families import family_names
+
+        print(__doc__, file=sys.stderr)
+        print(f"Models: {', '.join(family_names())}", file=sys.stderr)
+        return 2
+    from keras_gen.data import DatasetUnavailableError
+    from keras_gen.training.callbacks import TrainingDivergedError
+
+    try:
+        print(run_command(argv[1]))
+    except (UsageError, ValueError, FileNotFoundError, DatasetUnavailableError, TrainingDivergedError) as error:
+        print(f"keras-gen {argv[1]}: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+_OUR_FLAGS = [name for name in FLAGS]  # noqa: the flags defined above (absl adds its own later)
+
+
+def run():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,85 @@
+"""VAE export: a SavedModel with `sample`, `decode`, `encode` and `reconstruct` signatures for TF Serving."""
+
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from keras_gen.export.common import check_batch_images, export_signatures, read_metadata
+
+MAX_SAMPLES = 1024  # one request may not ask the server for more images than this
+
+
+def export_vae(model, export_dir):
+    """Writes `export_dir`; every signature takes and returns float32 (images in [0, 1])."""
+    image_shape = tuple(int(d) for d in model.image_shape)
+    latent_dim = int(model.latent_dim)
+
+    def sample(count, seed):
+        tf.debugging.assert_positive(count, message="`count` must be >= 1")
+        tf.debugging.assert_less_equal(count, MAX_SAMPLES, message=f"`count` must be <= {MAX_SAMPLES}")
+        z = tf.random.stateless_normal(tf.stack([count, latent_dim]), seed=tf.stack([seed, 0]))
+        return {"images": model.decode(z)}
+
+    def decode(z):
+        return {"images": model.decode(z)}
+
+    def encode(images):
+        mean, scale = model.encode(check_batch_images(images, image_shape))
+        return {"mean": mean, "scale": scale}
+
+    def reconstruct(images):
+        return {"images": model(check_batch_images(images, image_shape))}
+
+    image_spec = tf.TensorSpec((None,) + image_shape, tf.float32, name="images")
+    endpoints = {
+        "sample": (sample, [tf.TensorSpec((), tf.int32, name="count"), tf.TensorSpec((), tf.int32, name="seed")]),
+        "decode": (decode, [tf.TensorSpec((None, latent_dim), tf.float32, name="z")]),
+        "encode": (encode, [image_spec]),
+        "reconstruct": (reconstruct, [image_spec]),
+    }
+    metadata = {"model": "vae", "image_shape": list(image_shape), "latent_dim": latent_dim, "value_range": "unit"}
+    return export_signatures(model, export_dir, endpoints, metadata)
+
+
+class VAEEndpoints:
+    """encode/decode/sample/reconstruct as numpy functions, over a trained Keras VAE or its SavedModel export.
+
+    Lets apps and tools work the same whether they are handed a model directory or an export.
+    """
+
+    def __init__(self, model=None, export_dir=None):
+        if (model is None) == (export_dir is None):
+            raise ValueError("Give exactly one of `model` or `export_dir`.")
+        self._model = model
+        if export_dir is not None:
+            if not os.path.exists(os.path.join(export_dir, "saved_model.pb")):
+                raise FileNotFoundError(f"No SavedModel at export_dir={export_dir!r}.")
+            self._signatures = tf.saved_model.load(export_dir).signatures
+            metadata = read_metadata(export_dir)
+            self.latent_dim = int(metadata.get("latent_dim") or self._signatures["decode"].structured_input_signature[1]["z"].shape[-1])
+            self.image_shape = tuple(metadata.get("image_shape") or self._signatures["encode"].structured_input_signature[1]["images"].shape[1:])
+        else:
+            self.latent_dim = int(model.latent_dim)
+            self.image_shape = tuple(model.image_shape)
+
+    def encode(self, images):
+        """(batch, H, W, C) -> posterior means (batch, latent_dim)."""
+        images = tf.constant(np.asarray(images, np.float32))
+        if self._model is not None:
+            return np.asarray(self._model.encode(images)[0])
+        return self._signatures["encode"](images=images)["mean"].numpy()
+
+    def decode(self, z):
+        z = tf.constant(np.asarray(z, np.float32))
+        if self._model is not None:
+            return np.asarray(self._model.decode(z))
+        return self._signatures["decode"](z=z)["images"].numpy()
+
+    def reconstruct(self, images):
+        return self.decode(self.encode(images))
+
+    def sample(self, count, seed):
+        if self._model is not None:
+            return np.asarray(self._model.generate(int(count), int(seed)))
+        return self._signatures["sample"](count=tf.constant(int(count)), seed=tf.constant(int(seed)))["images"].numpy()

@@ -1,0 +1,101 @@
+"""Callbacks shared by every trainer: atomic per-epoch checkpoints, a NaN stop that names the step, sample grids."""
+
+import json
+import math
+import os
+
+import keras
+import numpy as np
+
+from keras_gen.utils.images import save_grid
+
+
+class TrainingDivergedError(RuntimeError):
+    """A loss became NaN or infinite; training stopped and no checkpoint was written for that epoch."""
+
+
+def _atomic_write_json(path, payload):
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(payload, f, indent=2, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def checkpoint_dir(model_dir):
+    return os.path.join(model_dir, "checkpoints")
+
+
+def read_state(model_dir):
+    """The last completed epoch and its checkpoint, or None when training never finished an epoch there."""
+    path = os.path.join(model_dir, "state.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        state = json.load(f)
+    return state if os.path.exists(state.get("checkpoint", "")) else None
+
+
+class StopOnNaN(keras.callbacks.Callback):
+    """Stops training at the first batch whose logged losses are not finite, remembering where it happened."""
+
+    def __init__(self):
+        super().__init__()
+        self.message = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        bad = {k: float(v) for k, v in (logs or {}).items() if np.ndim(v) == 0 and not math.isfinite(float(v))}
+        if bad and self.message is None:
+            step = int(self.model.optimizer.iterations.numpy()) if self.model.optimizer is not None else None
+            self.message = (
+                f"Training diverged: {', '.join(f'{k}={v}' for k, v in sorted(bad.items()))} at epoch {self._epoch + 1}, "
+                f"batch {batch + 1} (optimizer step {step}). No checkpoint was written for this epoch; earlier ones are intact."
+            )
+            self.model.stop_training = True
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """Saves the whole model (weights, optimizer state, custom train_step config) as `.keras` after each epoch.
+
+    The file is written to a temporary name and renamed, so an interrupted save never replaces a good checkpoint;
+    `state.json` names the last completed epoch for `--resume`. Only the newest `keep` checkpoints are kept.
+    """
+
+    def __init__(self, model_dir, nan_guard=None, keep=2):
+        super().__init__()
+        self.model_dir = model_dir
+        self.nan_guard = nan_guard
+        self.keep = keep
+        os.makedirs(checkpoint_dir(model_dir), exist_ok=True)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.nan_guard is not None and self.nan_guard.message:
+            return
+        path = os.path.join(checkpoint_dir(self.model_dir), f"epoch_{epoch + 1:04d}.keras")
+        tmp = os.path.join(checkpoint_dir(self.model_dir), f".epoch_{epoch + 1:04d}.tmp.keras")
+        self.model.save(tmp)
+        os.replace(tmp, path)
+        _atomic_write_json(os.path.join(self.model_dir, "state.json"), {"epoch": epoch + 1, "checkpoint": path})
+        saved = sorted(f for f in os.listdir(checkpoint_dir(self.model_dir)) if f.startswith("epoch_"))
+        for old in saved[: -self.keep]:
+            os.remove(os.path.join(checkpoint_dir(self.model_dir), old))
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Writes `samples/epoch_NNNN.png` from the same seed every `every` epochs, so progress can be watched."""
+
+    def __init__(self, sample_images, out_dir, every=1, num=64, seed=1234):
+        super().__init__()
+        self.sample_images = sample_images
+        self.out_dir = out_dir
+        self.every = every
+        self.num = num
+        self.seed = seed
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.every and (epoch + 1) % self.every == 0:
+            images = np.asarray(self.sample_images(self.model, self.num, self.seed))
+            save_grid(images, os.path.join(self.out_dir, f"epoch_{epoch + 1:04d}.png"), scale=2)

@@ -1,0 +1,114 @@
+"""Trains any registered model family: datasets and model from the family, shared callbacks, resume, save."""
+
+import contextlib
+import os
+
+import keras
+import tensorflow as tf
+from absl import logging
+
+from keras_gen.families import get_family
+from keras_gen.training.callbacks import (
+    EpochCheckpoint,
+    SampleGrid,
+    StopOnNaN,
+    TrainingDivergedError,
+    read_state,
+)
+from keras_gen.training.config import TrainConfig, config_path
+
+MODEL_FILE = "model.keras"
+
+
+def distribution_strategy(name):
+    """The `tf.distribute` strategy for `--strategy` (`multi_worker` reads TF_CONFIG)."""
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise ValueError(f"`strategy` must be one of default, mirrored, multi_worker. Received: strategy={name!r}")
+
+
+def train(config, callbacks=(), verbose="auto"):
+    """Trains `config.model` and writes `config.output_dir`; returns the trained model.
+
+    Output directory: `config.json` (the recipe), `model.keras` (final), `checkpoints/epoch_NNNN.keras` and
+    `state.json` (resume points), `history.csv` (per-epoch metrics), `samples/epoch_NNNN.png` (sample grids).
+    """
+    family = get_family(config.model)
+    if config.dataset is None:
+        config = config.replace(dataset=family.default_dataset)
+    os.makedirs(config.output_dir, exist_ok=True)
+    keras.config.set_dtype_policy(config.precision)
+    keras.utils.set_random_seed(config.seed)
+
+    train_ds, val_ds, info = family.make_datasets(config)
+    strategy = distribution_strategy(config.strategy)
+    state = read_state(config.output_dir) if config.resume else None
+    scope = strategy.scope() if config.strategy != "default" else contextlib.nullcontext()
+    with scope:
+        if state is not None:
+            logging.info("Resuming from %s (epoch %d).", state["checkpoint"], state["epoch"])
+            model = keras.models.load_model(state["checkpoint"])
+            initial_epoch = state["epoch"]
+        else:
+            if config.resume:
+                logging.warning("--resume: no checkpoint in %s; starting from epoch 0.", config.output_dir)
+            model = family.build_model(config, info)
+            initial_epoch = 0
+    config.to_json(config_path(config.output_dir))
+    if initial_epoch >= config.epochs:
+        logging.info("Already trained for %d epochs (asked for %d): nothing to do.", initial_epoch, config.epochs)
+        return model
+
+    nan_guard = StopOnNaN()
+    all_callbacks = [
+        nan_guard,
+        EpochCheckpoint(config.output_dir, nan_guard=nan_guard),
+        keras.callbacks.CSVLogger(os.path.join(config.output_dir, "history.csv"), append=initial_epoch > 0),
+    ]
+    if family.sample_images is not None and config.sample_every:
+        all_callbacks.append(SampleGrid(family.sample_images, os.path.join(config.output_dir, "samples"), config.sample_every))
+    all_callbacks.extend(callbacks)
+
+    model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=config.epochs,
+        initial_epoch=initial_epoch,
+        steps_per_epoch=config.steps_per_epoch,
+        callbacks=all_callbacks,
+        verbose=verbose,
+    )
+    if nan_guard.message:
+        raise TrainingDivergedError(nan_guard.message)
+    _atomic_save(model, os.path.join(config.output_dir, MODEL_FILE))
+    return model
+
+
+def _atomic_save(model, path):
+    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp.keras")
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
+def load_trained(model_dir):
+    """(model, TrainConfig) from a directory written by `train`; the final model, else the last checkpoint."""
+    if not model_dir or not os.path.isdir(model_dir):
+        raise FileNotFoundError(f"No model directory at model_dir={model_dir!r}: train one with `keras-gen train --output_dir=...`.")
+    path = os.path.join(model_dir, MODEL_FILE)
+    if not os.path.exists(path):
+        state = read_state(model_dir)
+        if state is None:
+            raise FileNotFoundError(
+                f"No trained model in model_dir={model_dir!r}: expected {MODEL_FILE} or checkpoints/ written by "
+                f"`keras-gen train --output_dir={model_dir}`."
+            )
+        path = state["checkpoint"]
+    if not os.path.exists(config_path(model_dir)):
+        raise FileNotFoundError(f"model_dir={model_dir!r} has a model but no config.json: it was not written by keras-gen.")
+    config = TrainConfig.from_json(config_path(model_dir))
+    get_family(config.model)  # imports the family modules, which register their custom classes for loading
+    return keras.models.load_model(path), config
