@@ -1,0 +1,195 @@
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from keras_gen.losses import gan as gan_losses
+from keras_gen.models import gan_networks as nets
+from keras_gen.models.gan import GAN
+from tests.helpers import assert_keras_roundtrip
+
+SHAPE = (16, 16, 1)
+LATENT = 6
+
+
+def _images(num=4):
+    return np.random.default_rng(0).uniform(-1, 1, (num,) + SHAPE).astype(np.float32)
+
+
+def _dcgan(num_classes=None, **kwargs):
+    if num_classes:
+        generator = nets.build_conditional_generator(LATENT, num_classes, SHAPE, base_filters=4)
+        discriminator = nets.build_projection_discriminator(num_classes, SHAPE, base_filters=4)
+    else:
+        generator = nets.build_dcgan_generator(LATENT, SHAPE, base_filters=4)
+        discriminator = nets.build_dcgan_discriminator(SHAPE, base_filters=4)
+    model = GAN(generator, discriminator, latent_dim=LATENT, num_classes=num_classes, seed=1, **kwargs)
+    model.compile(
+        d_optimizer=keras.optimizers.Adam(1e-2), g_optimizer=keras.optimizers.Adam(1e-2), run_eagerly=True
+    )
+    return model
+
+
+def _snapshot(network):
+    return [np.array(w) for w in network.trainable_weights]
+
+
+def _changed(before, network):
+    return [not np.allclose(a, np.asarray(b)) for a, b in zip(before, network.trainable_weights)]
+
+
+def test_train_step_updates_both_networks_and_d_step_only_the_discriminator():
+    model = _dcgan()
+    images = _images()
+    model.d_optimizer.build(model.discriminator.trainable_variables)
+    model.g_optimizer.build(model.generator.trainable_variables)
+    g_before, d_before = _snapshot(model.generator), _snapshot(model.discriminator)
+    model.discriminator_step(images, None)
+    assert all(_changed(d_before, model.discriminator))
+    assert not any(_changed(g_before, model.generator))
+
+    d_before = _snapshot(model.discriminator)
+    logs = model.train_on_batch(images, return_dict=True)
+    assert all(_changed(g_before, model.generator)) and all(_changed(d_before, model.discriminator))
+    assert set(logs) == {"d_loss", "g_loss", "real_logits", "fake_logits"}
+    assert int(model.d_optimizer.iterations) == 2 and int(model.g_optimizer.iterations) == 1
+
+
+def test_logged_losses_match_the_loss_functions():
+    model = _dcgan(generator_loss="least_squares", discriminator_loss="least_squares")
+    images = _images()
+    logs = model.test_on_batch(images, return_dict=True)
+    z = model.sample_latent(4, seed=0)
+    assert model.generator_loss is gan_losses.least_squares_generator_loss
+    assert np.isfinite(logs["d_loss"]) and np.isfinite(logs["g_loss"])
+    fake_logits = model.discriminator(model.generate(z), training=True)
+    assert np.asarray(gan_losses.least_squares_generator_loss(fake_logits)) >= 0
+
+
+def test_d_steps_clipping_and_gradient_penalty():
+    model = _dcgan(d_steps=3, clip_value=0.01, generator_loss="wasserstein", discriminator_loss="wasserstein")
+    model.train_on_batch(_images())
+    assert int(model.d_optimizer.iterations) == 3 and int(model.g_optimizer.iterations) == 1
+    assert max(float(np.abs(w).max()) for w in model.discriminator.trainable_weights) <= 0.01 + 1e-7
+
+    generator = nets.build_dcgan_generator(LATENT, SHAPE, base_filters=4)
+    critic = nets.build_dcgan_discriminator(SHAPE, base_filters=4, normalization="layer")
+    recipe = gan_losses.get_gan_loss("wgan_gp")
+    model = GAN(generator, critic, recipe.generator_loss, recipe.discriminator_loss, LATENT,
+                gradient_penalty_weight=recipe.gradient_penalty_weight, seed=0)
+    model.compile(run_eagerly=True)
+    logs = model.train_on_batch(_images(), return_dict=True)
+    assert logs["gradient_penalty"] > 0
+    # d_loss = E[D(fake)] - E[D(real)] + 10 * penalty.
+    np.testing.assert_allclose(
+        logs["d_loss"], logs["fake_logits"] - logs["real_logits"] + 10 * logs["gradient_penalty"], rtol=1e-4
+    )
+
+
+def test_priors_truncation_and_fixed_latents():
+    model = _dcgan(prior="uniform")
+    z = np.asarray(model.sample_latent(500))
+    assert z.min() >= -1 and z.max() <= 1 and abs(z.mean()) < 0.05
+    np.testing.assert_array_equal(model.sample_latent(3, seed=7), model.sample_latent(3, seed=7))
+    assert not np.allclose(model.sample_latent(3), model.sample_latent(3))  # the seed generator advances
+    model = _dcgan()
+    truncated = np.asarray(model.sample_latent(2000, truncation=0.5))
+    assert np.abs(truncated).max() <= 0.5 + 1e-5
+    # N(0, 1) truncated to [-0.5, 0.5] has variance 1 - 2 * 0.5 * phi(0.5) / (2 Phi(0.5) - 1) ~ 0.0793
+    pdf = math.exp(-0.125) / math.sqrt(2 * math.pi)
+    np.testing.assert_allclose(truncated.var(), 1 - pdf / math.erf(0.5 / math.sqrt(2)), rtol=0.1)
+    with pytest.raises(ValueError, match="Received: truncation=0"):
+        model.sample_latent(2, truncation=0)
+
+
+def test_conditional_generation_and_label_errors():
+    model = _dcgan(num_classes=3)
+    images, labels = _images(), np.array([0, 1, 2, 0])
+    model.train_on_batch(images, labels)
+    model.generator.get_layer("conditional_generator_project_cbn").gamma.assign(
+        np.arange(1.0, 4.0)[:, None] * np.ones((3, 16), np.float32)
+    )
+    z = np.repeat(np.asarray(model.sample_latent(1, seed=0)), 3, axis=0)
+    samples = np.asarray(model.generate(z, labels=[0, 1, 2]))
+    assert not np.allclose(samples[0], samples[1]) and not np.allclose(samples[1], samples[2])
+    with pytest.raises(ValueError, match=r"must be in \[0, 3\). Received: labels=\[0, 3\]"):
+        model.generate(z[:2], labels=[0, 3])
+    with pytest.raises(ValueError, match="Received: labels=None"):
+        model.generate(z)
+    with pytest.raises(ValueError, match="load the data with `with_labels=True`"):
+        model.train_on_batch(images)
+
+
+def test_keras_roundtrip_keeps_both_optimizers_and_resumes(tmp_path):
+    model = _dcgan(num_classes=3, generator_loss="hinge", discriminator_loss="hinge", d_steps=2)
+    images, labels = _images(), np.array([0, 1, 2, 0])
+    model.train_on_batch(images, labels)
+    z = np.asarray(model.sample_latent(4, seed=0))
+    restored = assert_keras_roundtrip(
+        model, (z, labels), str(tmp_path / "gan.keras"), call=lambda m, x: m.generate(x[0], labels=x[1])
+    )
+    assert restored.generator_loss is gan_losses.hinge_generator_loss and restored.d_steps == 2
+    for name in ("d_optimizer", "g_optimizer"):
+        saved, loaded = getattr(model, name), getattr(restored, name)
+        assert int(loaded.iterations) == int(saved.iterations) > 0
+        for a, b in zip(saved.variables, loaded.variables):
+            np.testing.assert_allclose(np.asarray(a), np.asarray(b))
+    # Resuming continues from the saved state (weights, optimizer moments, latent seed): one more step on
+    # the same batch lands both models on the same weights.
+    model.train_on_batch(images, labels)
+    restored.train_on_batch(images, labels)
+    assert int(restored.d_optimizer.iterations) == 4 and int(restored.g_optimizer.iterations) == 2
+    for a, b in zip(model.generator.weights + model.discriminator.weights, restored.generator.weights + restored.discriminator.weights):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-5)
+
+
+def test_nan_loss_shows_in_the_logs():
+    def nan_loss(fake_logits):
+        return gan_losses.non_saturating_generator_loss(fake_logits) * np.nan
+
+    model = _dcgan(generator_loss=nan_loss)
+    logs = model.train_on_batch(_images(), return_dict=True)
+    assert math.isnan(logs["g_loss"]) and not math.isnan(logs["d_loss"])
+
+
+def test_constructor_errors_name_the_parameter():
+    generator, discriminator = nets.build_dcgan_generator(LATENT, SHAPE, 4), nets.build_dcgan_discriminator(SHAPE, 4)
+    for kwargs, message in [
+        ({"prior": "cauchy"}, "prior='cauchy'"),
+        ({"d_steps": 0}, "d_steps=0"),
+        ({"clip_value": -1.0}, "clip_value=-1.0"),
+        ({"gradient_penalty_weight": -1.0}, "gradient_penalty_weight=-1.0"),
+        ({"num_classes": 0}, "num_classes=0"),
+        ({"generator_loss": "wgan"}, "loss='wgan'"),
+        ({"latent_dim": 0}, "latent_dim=0"),
+    ]:
+        with pytest.raises(ValueError, match=f"Received: {message}"):
+            GAN(generator, discriminator, **{"latent_dim": LATENT, **kwargs})
+
+
+def test_networks_shapes_names_and_variants():
+    for shape, sizes in (((28, 28, 1), [7, 14]), ((32, 32, 3), [4, 8, 16])):
+        generator = nets.build_dcgan_generator(8, shape, base_filters=4)
+        discriminator = nets.build_dcgan_discriminator(shape, base_filters=4)
+        assert generator.output_shape == (None,) + shape and discriminator.output_shape == (None, 1)
+        assert [l.output.shape[1] for l in generator.layers if "_deconv" in l.name][:-1] == sizes[1:]
+        assert all(l.name.startswith("dcgan_") for l in generator.layers + discriminator.layers)
+    mlp = nets.build_mlp_generator(8, (28, 28, 1), (16,))
+    assert mlp.output_shape == (None, 28, 28, 1) and nets.build_mlp_discriminator((28, 28, 1), (16,)).output_shape == (None, 1)
+
+    sagan = nets.build_projection_discriminator(10, (28, 28, 1), 4, attention_resolution=14)
+    assert any(isinstance(l, keras.layers.SpectralNormalization) for l in sagan.layers)
+    assert sagan.get_layer("projection_discriminator_attention").spectral_norm
+    with pytest.raises(ValueError, match="Received: attention_resolution=9"):
+        nets.build_dcgan_generator(8, (28, 28, 1), 4, attention_resolution=9)
+
+    assert nets.biggan_latent_chunks(20, (28, 28, 1)) == [8, 6, 6]
+    biggan = nets.build_biggan_generator(20, 10, (28, 28, 1), base_filters=4, embedding_dim=4, attention_resolution=14)
+    out = biggan([np.ones((2, 20), np.float32), np.array([1, 2])])
+    assert out.shape == (2, 28, 28, 1) and len(biggan.losses) > 0 and float(sum(biggan.losses)) > 0
+    assert len([l for l in biggan.layers if "cbn" in l.name]) == 4  # two per block, conditioned on [embedding, z chunk]
+    regularizer = nets.OrthogonalRegularization(1.0)
+    np.testing.assert_allclose(regularizer(np.eye(3, dtype=np.float32)), 0.0)
+    # columns (1, 1) and (1, -1) are orthogonal, (1, 0) and (1, 1) are not: off-diagonal 1 twice -> 2
+    np.testing.assert_allclose(regularizer(np.array([[1.0, 1.0], [0.0, 1.0]], np.float32)), 2.0)
