@@ -112,13 +112,22 @@ class GAN(keras.Model):
     # compile, with one optimizer per network
 
     def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
-        """Sets one optimizer per network (default: Adam(2e-4, beta_1=0.5), the DCGAN recipe)."""
-        super().compile(optimizer=None, **kwargs)
-        self.d_optimizer = self._loss_scaled(d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), "d_optimizer")
-        self.g_optimizer = self._loss_scaled(g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), "g_optimizer")
+        """Sets one optimizer per network (default: Adam(2e-4, beta_1=0.5), the DCGAN recipe).
+
+        `model.optimizer` is the generator's optimizer, so "the optimizer step" in Keras callbacks counts
+        generator updates; `d_optimizer.iterations` counts discriminator updates (`d_steps` per batch).
+        """
+        d_optimizer = self._loss_scaled(d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), "d_optimizer")
+        g_optimizer = self._loss_scaled(g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), "g_optimizer")
+        # Built now, each over its own network: Keras' fit would otherwise build `model.optimizer` over all weights.
+        d_optimizer.build(self.discriminator.trainable_variables)
+        g_optimizer.build(self.generator.trainable_variables)
+        super().compile(optimizer=g_optimizer, **kwargs)
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
         self._gan_compile_config = {
-            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
-            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
+            "d_optimizer": keras.saving.serialize_keras_object(d_optimizer),
+            "g_optimizer": keras.saving.serialize_keras_object(g_optimizer),
             **{key: kwargs[key] for key in ("run_eagerly", "jit_compile", "steps_per_execution") if key in kwargs},
         }
 
@@ -135,10 +144,8 @@ class GAN(keras.Model):
         config = dict(config)
         d_optimizer = keras.saving.deserialize_keras_object(config.pop("d_optimizer"))
         g_optimizer = keras.saving.deserialize_keras_object(config.pop("g_optimizer"))
+        # compile() builds both optimizers, so the saved state (iterations, moments) loads into their slots.
         self.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, **config)
-        # Create the slot variables now, so the saved optimizer state (iterations, moments) loads into them.
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
 
     # ----------------------------------------------------------------------------------------------------------
     # latents and inference
