@@ -115,6 +115,8 @@ class PixelCNNPrior(keras.Model):
         self.grid_shape = (int(codes_shape[1]), int(codes_shape[2]))
         self.num_embeddings = int(network.output.shape[-1])
         self.conditional_on_labels = "labels" in network.input
+        label_embeddings = [layer for layer in network.layers if layer.name.endswith("_label_embedding")]
+        self.num_classes = int(label_embeddings[0].input_dim) if label_embeddings else None
         self.conditional_on_grid = "condition" in network.input
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self._sample_function = tf.function(self._sample_loop, reduce_retracing=True)
@@ -170,6 +172,8 @@ class PixelCNNPrior(keras.Model):
             batch_size = tf.shape(labels)[0]
         elif condition is not None:
             batch_size = tf.shape(condition)[0]
+        elif tf.is_tensor(num_samples):
+            batch_size = tf.cast(num_samples, tf.int32)
         elif num_samples is not None and int(num_samples) >= 1:
             batch_size = tf.constant(int(num_samples))
         else:
