@@ -1,0 +1,163 @@
+"""GAN export: the generator as a SavedModel with `sample` and `generate` signatures (images in [0, 1]).
+
+Unconditional: `sample(count, seed)`, `generate(z)`. Class-conditional: `sample(count, seed, labels)` and
+`generate(z, labels)`, one int32 label per image; a label outside [0, num_classes) fails with an error that
+names the range. Gaussian-prior models also get `sample_truncated(count, seed, truncation[, labels])`.
+"""
+
+import math
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from keras_gen.export.common import export_signatures, read_metadata
+
+MAX_SAMPLES = 1024  # one request may not ask the server for more images than this
+
+
+def _to_unit(images):
+    return tf.clip_by_value((tf.cast(images, tf.float32) + 1.0) / 2.0, 0.0, 1.0)
+
+
+def export_gan(model, export_dir):
+    """Writes `export_dir`; every signature returns `{"images": float32 (batch, H, W, C) in [0, 1]}`."""
+    latent_dim = int(model.latent_dim)
+    num_classes = model.num_classes
+    image_shape = tuple(int(d) for d in model.generator.output_shape[1:])
+
+    def check_count(count):
+        tf.debugging.assert_positive(count, message="`count` must be >= 1")
+        tf.debugging.assert_less_equal(count, MAX_SAMPLES, message=f"`count` must be <= {MAX_SAMPLES}")
+
+    def check_labels(labels, batch):
+        message = f"`labels` must be in [0, {num_classes}) (one class per image)"
+        tf.debugging.assert_greater_equal(labels, 0, message=message)
+        tf.debugging.assert_less(labels, num_classes, message=message)
+        tf.debugging.assert_equal(tf.size(labels), batch, message="`labels` must have one entry per image")
+        return labels
+
+    def latents(count, seed, truncation=None):
+        shape, seed = tf.stack([count, latent_dim]), tf.stack([seed, 0])
+        if truncation is not None:
+            tf.debugging.assert_positive(truncation, message="`truncation` must be > 0")
+            bound = tf.math.erf(truncation / math.sqrt(2.0))
+            return math.sqrt(2.0) * tf.math.erfinv(tf.random.stateless_uniform(shape, seed, -bound, bound))
+        if model.prior == "uniform":
+            return tf.random.stateless_uniform(shape, seed, -1.0, 1.0)
+        return tf.random.stateless_normal(shape, seed)
+
+    def run(z, labels=None):
+        if labels is None:
+            return {"images": _to_unit(model.generator(z, training=False))}
+        labels = check_labels(labels, tf.shape(z)[0])
+        return {"images": _to_unit(model.generator([z, labels], training=False))}
+
+    count_spec = tf.TensorSpec((), tf.int32, name="count")
+    seed_spec = tf.TensorSpec((), tf.int32, name="seed")
+    z_spec = tf.TensorSpec((None, latent_dim), tf.float32, name="z")
+    truncation_spec = tf.TensorSpec((), tf.float32, name="truncation")
+    labels_spec = tf.TensorSpec((None,), tf.int32, name="labels")
+
+    if num_classes is None:
+        def sample(count, seed):
+            check_count(count)
+            return run(latents(count, seed))
+
+        def sample_truncated(count, seed, truncation):
+            check_count(count)
+            return run(latents(count, seed, truncation))
+
+        def generate(z):
+            return run(z)
+
+        endpoints = {
+            "sample": (sample, [count_spec, seed_spec]),
+            "generate": (generate, [z_spec]),
+            "sample_truncated": (sample_truncated, [count_spec, seed_spec, truncation_spec]),
+        }
+    else:
+        def sample(count, seed, labels):
+            check_count(count)
+            return run(latents(count, seed), labels)
+
+        def sample_truncated(count, seed, truncation, labels):
+            check_count(count)
+            return run(latents(count, seed, truncation), labels)
+
+        def generate(z, labels):
+            return run(z, labels)
+
+        endpoints = {
+            "sample": (sample, [count_spec, seed_spec, labels_spec]),
+            "generate": (generate, [z_spec, labels_spec]),
+            "sample_truncated": (sample_truncated, [count_spec, seed_spec, truncation_spec, labels_spec]),
+        }
+    if model.prior != "gaussian":
+        del endpoints["sample_truncated"]
+    metadata = {
+        "model": model.name,
+        "image_shape": list(image_shape),
+        "latent_dim": latent_dim,
+        "num_classes": num_classes,
+        "prior": model.prior,
+        "value_range": "unit",
+    }
+    return export_signatures(model, export_dir, endpoints, metadata)
+
+
+class GANEndpoints:
+    """sample/generate as numpy functions over a trained Keras `GAN` or its SavedModel export (for apps)."""
+
+    def __init__(self, model=None, export_dir=None):
+        if (model is None) == (export_dir is None):
+            raise ValueError("Give exactly one of `model` or `export_dir`.")
+        self._model = model
+        if export_dir is not None:
+            if not os.path.exists(os.path.join(export_dir, "saved_model.pb")):
+                raise FileNotFoundError(f"No SavedModel at export_dir={export_dir!r}.")
+            self._signatures = tf.saved_model.load(export_dir).signatures
+            metadata = read_metadata(export_dir)
+            self.latent_dim = int(metadata["latent_dim"])
+            self.num_classes = metadata.get("num_classes")
+            self.image_shape = tuple(metadata["image_shape"])
+            self.prior = metadata.get("prior", "gaussian")
+        else:
+            self.latent_dim = int(model.latent_dim)
+            self.num_classes = model.num_classes
+            self.image_shape = tuple(int(d) for d in model.generator.output_shape[1:])
+            self.prior = model.prior
+
+    @property
+    def conditional(self):
+        return self.num_classes is not None
+
+    def _labels(self, labels, count):
+        if not self.conditional:
+            return {}
+        labels = np.asarray(labels if labels is not None else np.arange(count) % self.num_classes).reshape(-1)
+        if labels.size and (labels.min() < 0 or labels.max() >= self.num_classes):
+            raise ValueError(f"`labels` must be in [0, {self.num_classes}). Received: labels={labels.tolist()}")
+        return {"labels": tf.constant(labels.astype(np.int32))}
+
+    def latents(self, count, seed, truncation=None):
+        """The latents `sample(count, seed, truncation)` decodes (same stateless draw as the export)."""
+        shape, seed = tf.constant([int(count), self.latent_dim]), tf.constant([int(seed), 0])
+        if truncation:
+            bound = math.erf(float(truncation) / math.sqrt(2.0))
+            return (math.sqrt(2.0) * tf.math.erfinv(tf.random.stateless_uniform(shape, seed, -bound, bound))).numpy()
+        if self.prior == "uniform":
+            return tf.random.stateless_uniform(shape, seed, -1.0, 1.0).numpy()
+        return tf.random.stateless_normal(shape, seed).numpy()
+
+    def generate(self, z, labels=None):
+        """(batch, latent_dim) -> images in [0, 1]."""
+        z = np.asarray(z, np.float32)
+        if self._model is not None:
+            images = self._model.generate(z, labels if self.conditional else None)
+            return np.clip((np.asarray(images) + 1.0) / 2.0, 0.0, 1.0)
+        return self._signatures["generate"](z=tf.constant(z), **self._labels(labels, len(z)))["images"].numpy()
+
+    def sample(self, count, seed, labels=None, truncation=None):
+        return self.generate(self.latents(count, seed, truncation), labels if labels is not None else
+                             (np.arange(int(count)) % self.num_classes if self.conditional else None))
