@@ -1,0 +1,69 @@
+import csv
+import glob
+import math
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_gen.metrics.features import FeatureNetwork
+from keras_gen.metrics.frechet import frechet_distance_from_features
+from keras_gen.training.eval_callback import FrechetDistanceCallback
+
+
+def _flatten_network():
+    # Raw pixels as features: fast, and the expected FD is easy to compute independently.
+    return FeatureNetwork(keras.layers.Flatten(), "pixels", (8, 8), 1, has_probabilities=False)
+
+
+def _tiny_model():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, name="dense")])
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+def _sample_fn(model, num, seed):
+    # Brightness follows the model's bias, so the samples change while training moves it.
+    bias = float(model.get_layer("dense").bias.numpy()[0])
+    rng = np.random.default_rng(seed)
+    return np.clip(rng.uniform(size=(num, 8, 8, 1)) * 0.5 + 0.25 + 0.1 * np.tanh(bias), 0, 1).astype("float32")
+
+
+def test_fd_reaches_history_csv_and_tensorboard(tmp_path):
+    real = np.random.default_rng(123).uniform(size=(64, 8, 8, 1)).astype("float32")
+    callback = FrechetDistanceCallback(_sample_fn, real, feature_network=_flatten_network(), every=2, num_samples=40,
+                                       batch_size=16, seed=5)
+    csv_path = str(tmp_path / "history.csv")
+    model = _tiny_model()
+    x, y = np.ones((8, 4), "float32"), np.full((8, 1), 3.0, "float32")
+    history = model.fit(x, y, epochs=3, batch_size=4, verbose=0, callbacks=[
+        callback, keras.callbacks.CSVLogger(csv_path), keras.callbacks.TensorBoard(str(tmp_path / "tb")),
+    ])
+    fd = history.history["fd"]
+    # every=2: epoch 1 skipped (NaN), epoch 2 evaluated, epoch 3 evaluated because it is the last.
+    assert math.isnan(fd[0]) and fd[1] > 0 and fd[2] > 0
+    # The logged value is the FD of exactly these samples (same seeds), computed independently.
+    generated = np.concatenate([_sample_fn(model, n, 5 + i) for i, n in enumerate((16, 16, 8))])
+    assert fd[2] == pytest.approx(frechet_distance_from_features(real.reshape(64, -1), generated.reshape(40, -1)), rel=1e-6)
+    with open(csv_path) as f:
+        rows = list(csv.DictReader(f))
+    assert [row["fd"] for row in rows][0] == "nan" and float(rows[2]["fd"]) == pytest.approx(fd[2])
+    tags = {}
+    for path in glob.glob(os.path.join(tmp_path, "tb", "train", "*tfevents*")):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for value in event.summary.value:
+                if value.tag.startswith("epoch_"):  # skip the model-graph text summary
+                    tags.setdefault(value.tag, []).append(float(tf.make_ndarray(value.tensor)))
+    assert tags["epoch_fd"][2] == pytest.approx(fd[2], rel=1e-6)
+
+
+def test_bad_arguments_name_the_parameter():
+    real = np.zeros((4, 8, 8, 1), "float32")
+    with pytest.raises(ValueError, match="every=0"):
+        FrechetDistanceCallback(_sample_fn, real, every=0)
+    with pytest.raises(ValueError, match="num_samples=1"):
+        FrechetDistanceCallback(_sample_fn, real, num_samples=1)
+    with pytest.raises(ValueError, match="real_images"):
+        FrechetDistanceCallback(_sample_fn, real[0])
