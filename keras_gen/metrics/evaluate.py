@@ -101,7 +101,7 @@ def _feature_set(images, name, network, batch_size, max_kept):
     return feature_set
 
 
-def sample_quality(real_images, generated_images, feature_network="mnist_classifier", batch_size=256, kid_subsets=100,
+def sample_quality(real_images, generated_images, feature_network="auto", batch_size=256, kid_subsets=100,
                    kid_subset_size=1000, pr_k=3, is_splits=10, seed=0, max_pairwise_samples=DEFAULT_MAX_PAIRWISE_SAMPLES,
                    inception_weights=None):
     """Fréchet distance, KID, Inception-style score and precision/recall of `generated_images` against
@@ -110,7 +110,8 @@ def sample_quality(real_images, generated_images, feature_network="mnist_classif
     Args:
         real_images: (N, H, W, C) floats in [0, 1].
         generated_images: (M, H, W, C) floats in [0, 1].
-        feature_network: "mnist_classifier", "inception_v3", a `FeatureNetwork` or a Keras classifier.
+        feature_network: "auto" (the MNIST classifier for grayscale images, InceptionV3 for colour),
+            "mnist_classifier", "inception_v3", a `FeatureNetwork` or a Keras classifier.
         batch_size: images per feature-network call.
         kid_subsets, kid_subset_size: KID subset protocol (see `kernel_inception_distance`).
         pr_k: k of the k-NN manifolds for precision/recall.
@@ -123,7 +124,8 @@ def sample_quality(real_images, generated_images, feature_network="mnist_classif
         A dict with `fd`, `kid`, `kid_std`, `inception_score` (None for a features-only network),
         `inception_score_std`, `precision`, `recall`, `num_real`, `num_generated`, `feature_network`.
     """
-    network = get_feature_network(feature_network, inception_weights=inception_weights)
+    real_images = _check_images(real_images, "real_images")
+    network = get_feature_network(feature_network, inception_weights=inception_weights, channels=real_images.shape[-1])
     real = _feature_set(real_images, "real_images", network, batch_size, max_pairwise_samples)
     fake = _feature_set(generated_images, "generated_images", network, batch_size, max_pairwise_samples)
     return _quality_from_feature_sets(real, fake, network, kid_subsets, kid_subset_size, pr_k, is_splits, seed)
@@ -148,7 +150,7 @@ def label_accuracy(images, labels, classifier=None, batch_size=256):
     return float(np.mean(np.argmax(probabilities, axis=1) == labels))
 
 
-def evaluate_generator(sample_fn, real_images, num_samples=1000, batch_size=250, feature_network="mnist_classifier",
+def evaluate_generator(sample_fn, real_images, num_samples=1000, batch_size=250, feature_network="auto",
                        labels=None, seed=0, inception_weights=None, max_pairwise_samples=DEFAULT_MAX_PAIRWISE_SAMPLES,
                        kid_subsets=100, kid_subset_size=1000, pr_k=3, is_splits=10):
     """Draws `num_samples` images from `sample_fn` in batches and scores them; nothing but statistics and a
@@ -160,11 +162,14 @@ def evaluate_generator(sample_fn, real_images, num_samples=1000, batch_size=250,
         real_images: (N, H, W, C) floats in [0, 1], the reference set (e.g. `load_real_images(...)[0]`).
         num_samples: generated images to score.
         batch_size: images per `sample_fn` call (and per feature-network call).
-        feature_network: "mnist_classifier", "inception_v3", a `FeatureNetwork` or a Keras classifier.
+        feature_network: "auto" (the MNIST classifier for grayscale images, InceptionV3 for colour, which needs
+            `inception_weights`), "mnist_classifier", "inception_v3", a `FeatureNetwork` or a Keras classifier.
         labels: None, or (num_samples,) integer labels for a conditional model; adds `label_accuracy`
-            (judged by the shipped MNIST classifier, or by `feature_network` if it has probabilities).
+            (judged by `feature_network` if it is a classifier, else the shipped MNIST classifier; None for
+            InceptionV3 features, whose ImageNet classes are not the dataset's).
         seed: batch i is drawn with seed `seed + i`, so a run is reproducible.
-        inception_weights: InceptionV3 weights file for `feature_network="inception_v3"`.
+        inception_weights: InceptionV3 weights file (the CLI's `--inception_weights`); default
+            `$KERAS_GEN_INCEPTION_WEIGHTS`.
         max_pairwise_samples: cap on the samples per set used by KID and precision/recall.
         kid_subsets, kid_subset_size, pr_k, is_splits: metric settings (see `sample_quality`).
 
@@ -179,12 +184,13 @@ def evaluate_generator(sample_fn, real_images, num_samples=1000, batch_size=250,
         labels = np.asarray(labels).reshape(-1)
         if len(labels) != num_samples:
             raise ValueError(f"`labels` must have num_samples={num_samples} entries. Received: labels.shape={labels.shape}")
-    network = get_feature_network(feature_network, inception_weights=inception_weights)
+    real_images = _check_images(real_images, "real_images")
+    network = get_feature_network(feature_network, inception_weights=inception_weights, channels=real_images.shape[-1])
     real = _feature_set(real_images, "real_images", network, batch_size, max_pairwise_samples)
     fake = _FeatureSet(max_pairwise_samples)
     correct = 0
     judge = None
-    if labels is not None:
+    if labels is not None and network.name != "inception_v3":  # ImageNet classes say nothing about dataset labels
         judge = network if network.has_probabilities else get_feature_network("mnist_classifier")
     for batch_index, start in enumerate(range(0, num_samples, batch_size)):
         num = min(batch_size, num_samples - start)
@@ -202,5 +208,6 @@ def evaluate_generator(sample_fn, real_images, num_samples=1000, batch_size=250,
             correct += int(np.sum(np.argmax(judged, axis=1) == labels[start:start + num]))
     results = _quality_from_feature_sets(real, fake, network, kid_subsets, kid_subset_size, pr_k, is_splits, seed)
     if labels is not None:
-        results["label_accuracy"] = correct / num_samples
+        # None when no classifier for the dataset's labels exists (colour images scored with InceptionV3).
+        results["label_accuracy"] = correct / num_samples if judge is not None else None
     return results

@@ -15,8 +15,9 @@ import os
 import numpy as np
 import tensorflow as tf
 
-FEATURE_NETWORKS = ("mnist_classifier", "inception_v3")
+FEATURE_NETWORKS = ("auto", "mnist_classifier", "inception_v3")
 INCEPTION_WEIGHTS_FLAG = "--inception_weights"
+INCEPTION_WEIGHTS_ENV = "KERAS_GEN_INCEPTION_WEIGHTS"  # used when no path is passed
 
 
 class FeatureNetwork:
@@ -104,12 +105,14 @@ def inception_feature_network(weights_path):
     """
     import keras
 
+    weights_path = weights_path or os.environ.get(INCEPTION_WEIGHTS_ENV)
     if not weights_path or not os.path.exists(weights_path):
         raise FileNotFoundError(
             f"InceptionV3 features need a local weights file: pass {INCEPTION_WEIGHTS_FLAG}=PATH (for example "
             "~/.keras/models/inception_v3_weights_tf_dim_ordering_tf_kernels.h5, downloaded once by "
             "`keras.applications.InceptionV3()` on a machine with network). keras-gen never downloads at run time; "
-            f"for digits use the shipped MNIST classifier instead. Received: inception_weights={weights_path!r}"
+            f"or set {INCEPTION_WEIGHTS_ENV}; for digits use the shipped MNIST classifier instead. "
+            f"Received: inception_weights={weights_path!r}"
         )
     if "notop" in os.path.basename(weights_path):
         model = keras.applications.InceptionV3(weights=weights_path, include_top=False, pooling="avg")
@@ -119,18 +122,25 @@ def inception_feature_network(weights_path):
     return FeatureNetwork(both, "inception_v3", (299, 299), 3, value_range="signed")
 
 
-def get_feature_network(network="mnist_classifier", inception_weights=None, classifier_dir=None):
+def get_feature_network(network="mnist_classifier", inception_weights=None, classifier_dir=None, channels=None):
     """A `FeatureNetwork` by name, or `network` itself if it already is one (or a Keras classifier).
 
     Args:
-        network: "mnist_classifier", "inception_v3", a `FeatureNetwork`, or a Keras classifier model.
-        inception_weights: the InceptionV3 weights file (required for "inception_v3").
+        network: "auto", "mnist_classifier", "inception_v3", a `FeatureNetwork`, or a Keras classifier model.
+            "auto" picks the MNIST classifier for grayscale images (`channels=1`) and InceptionV3 for colour.
+        inception_weights: the InceptionV3 weights file (else `$KERAS_GEN_INCEPTION_WEIGHTS`; required for
+            "inception_v3").
         classifier_dir: folder of the MNIST classifier (default: the shipped one).
+        channels: channels of the images to embed, for "auto".
     """
     if isinstance(network, FeatureNetwork):
         return network
     if not isinstance(network, str):
         return from_classifier(network)
+    if network == "auto":
+        if channels not in (1, 3):
+            raise ValueError(f"feature_network='auto' needs images with 1 or 3 channels. Received: channels={channels!r}")
+        network = "mnist_classifier" if channels == 1 else "inception_v3"
     if network == "mnist_classifier":
         return mnist_feature_network(classifier_dir)
     if network == "inception_v3":

@@ -23,7 +23,8 @@ class FrechetDistanceCallback(keras.callbacks.Callback):
     Args:
         sample_fn: `(model, num, seed) -> images` floats in [0, 1] (a family's `sample_images`).
         real_images: (N, H, W, C) floats in [0, 1], the reference set.
-        feature_network: "mnist_classifier", "inception_v3", a `FeatureNetwork` or a Keras classifier.
+        feature_network: "auto" (MNIST classifier for grayscale, InceptionV3 for colour), "mnist_classifier",
+            "inception_v3", a `FeatureNetwork` or a Keras classifier.
         every: evaluate after every `every`-th epoch (and after the last one).
         num_samples: generated images per evaluation (small during training; ~1,000 is a usable trend).
         batch_size: images per `sample_fn` and feature-network call.
@@ -32,7 +33,7 @@ class FrechetDistanceCallback(keras.callbacks.Callback):
         inception_weights: InceptionV3 weights file for `feature_network="inception_v3"`.
     """
 
-    def __init__(self, sample_fn, real_images, feature_network="mnist_classifier", every=1, num_samples=1000,
+    def __init__(self, sample_fn, real_images, feature_network="auto", every=1, num_samples=1000,
                  batch_size=250, seed=0, name="fd", inception_weights=None):
         super().__init__()
         if not isinstance(every, int) or every < 1:
@@ -66,7 +67,8 @@ class FrechetDistanceCallback(keras.callbacks.Callback):
     def frechet_distance(self):
         """Samples `num_samples` images from the current model and returns their FD to the real images."""
         if self._network is None:
-            self._network = get_feature_network(self.feature_network, inception_weights=self.inception_weights)
+            self._network = get_feature_network(self.feature_network, inception_weights=self.inception_weights,
+                                                channels=self.real_images.shape[-1])
         if self._real_stats is None:
             self._real_stats = self._statistics(
                 self.real_images[start:start + self.batch_size] for start in range(0, len(self.real_images), self.batch_size))

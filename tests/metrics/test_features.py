@@ -58,7 +58,8 @@ def test_bad_images_and_names_are_rejected_with_the_parameter():
         features_lib.get_feature_network("vgg")
 
 
-def test_inception_without_weights_names_the_flag(tmp_path):
+def test_inception_without_weights_names_the_flag(tmp_path, monkeypatch):
+    monkeypatch.delenv(features_lib.INCEPTION_WEIGHTS_ENV, raising=False)
     with pytest.raises(FileNotFoundError, match="--inception_weights"):
         features_lib.get_feature_network("inception_v3")
     with pytest.raises(FileNotFoundError, match="--inception_weights"):
@@ -78,3 +79,12 @@ def test_inception_from_a_local_weights_file(tmp_path):
     assert features.shape == (2, 2048) and probabilities.shape == (2, 1000)
     inputs = np.asarray(network.preprocess(digits))
     np.testing.assert_allclose(probabilities, np.asarray(reference(inputs)), atol=1e-5)
+
+
+def test_auto_picks_the_network_by_channels(tmp_path, monkeypatch):
+    assert features_lib.get_feature_network("auto", channels=1).name == "mnist_classifier"
+    monkeypatch.delenv(features_lib.INCEPTION_WEIGHTS_ENV, raising=False)
+    with pytest.raises(FileNotFoundError, match="--inception_weights"):
+        features_lib.get_feature_network("auto", channels=3)
+    with pytest.raises(ValueError, match="channels=None"):
+        features_lib.get_feature_network("auto")
