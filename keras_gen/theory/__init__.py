@@ -1,0 +1,1 @@
+"""Numerical checks of GAN theory (the optimal discriminator and the Jensen-Shannon divergence)."""
