@@ -2,6 +2,7 @@
 
     keras-gen train --model=vae --dataset=mnist_5k --epochs=30 --output_dir=runs/vae [--resume]
     keras-gen evaluate --model_dir=runs/vae [--iw_samples=1000] [--out=metrics.json]
+    keras-gen report --model_dir=runs/vae [--out=report.png]
     keras-gen sample|traverse|interpolate|edit|reconstruct --model_dir=runs/vae --out=grid.png
     keras-gen export --model_dir=runs/vae --export_dir=saved_models/vae
     keras-gen app --model_dir=runs/vae [--port=7860]
@@ -49,11 +50,12 @@ flags.DEFINE_string("dimensions", None, "Latent dimensions to traverse, comma-se
 flags.DEFINE_string("edits", None, "Latent edits `dim=value,...` for `edit`.")
 flags.DEFINE_string("labels", None, "Class labels, comma-separated, for class-conditional models.")
 flags.DEFINE_float("truncation", None, "Truncation for sampling (BigGAN-style models).")
+flags.DEFINE_string("inception_weights", None, "Local InceptionV3 weights file for evaluating colour images (never downloaded).")
 flags.DEFINE_string("vqvae_dir", None, "A trained VQ-VAE-2 directory (for `--model=vqvae2_prior`).")
 flags.DEFINE_string("host", "127.0.0.1", "Address the app binds to (127.0.0.1: this machine only).")
 flags.DEFINE_integer("port", 7860, "Port the app listens on.")
 
-BUILTIN_COMMANDS = ("train", "evaluate", "export", "app", "models", "datasets")
+BUILTIN_COMMANDS = ("train", "evaluate", "report", "export", "app", "models", "datasets")
 
 
 class UsageError(ValueError):
@@ -119,6 +121,10 @@ def run_command(command):
     model_dir = _require("model_dir")
     if command == "app":
         return _launch_app(model_dir)
+    if command == "report":  # reads history.csv, samples/ and metrics.json; loads no model
+        from keras_gen.report import write_report
+
+        return f"Wrote {write_report(model_dir, FLAGS.out or os.path.join(model_dir, 'report.png'))}"
     model, config = load_trained(model_dir)
     family = get_family(config.model)
     if command == "evaluate":

@@ -48,3 +48,15 @@ def test_empty_or_missing_directories_are_named(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="history.csv"):
         write_report(str(tmp_path / "empty"), str(tmp_path / "r.png"))
+
+
+def test_cli_report_verb(tmp_path):
+    import subprocess
+    import sys
+
+    model_dir = _model_dir(tmp_path)
+    out = str(tmp_path / "cli_report.png")
+    result = subprocess.run([sys.executable, "-m", "keras_gen.cli", "report", f"--model_dir={model_dir}", f"--out={out}"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"Wrote {out}" in result.stdout and os.path.getsize(out) > 10_000
