@@ -86,3 +86,21 @@ class FrechetDistanceCallback(keras.callbacks.Callback):
             logs[self.name] = self.frechet_distance()
         else:
             logs[self.name] = math.nan
+
+
+def frechet_distance_callback(sample_images, dataset, every=1, num_samples=1000, split="test", data_dir=None,
+                              feature_network="auto", seed=0, inception_weights=None):
+    """A `FrechetDistanceCallback` against a registered dataset split (the usual way to add one to a run).
+
+    Args:
+        sample_images: a family's `(model, num, seed) -> images in [0, 1]`.
+        dataset: registered dataset name (e.g. `config.dataset`); its `split` is the reference set.
+        every, num_samples, feature_network, seed, inception_weights: see `FrechetDistanceCallback`.
+        split: the reference split ("test" keeps the training digits out of the reference).
+        data_dir: tensorflow-datasets folder for tfds-backed datasets.
+    """
+    from keras_gen.metrics.evaluate import load_real_images
+
+    real_images, _ = load_real_images(dataset, split, data_dir=data_dir)
+    return FrechetDistanceCallback(sample_images, real_images, feature_network=feature_network, every=every,
+                                   num_samples=num_samples, seed=seed, inception_weights=inception_weights)

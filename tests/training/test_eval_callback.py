@@ -67,3 +67,16 @@ def test_bad_arguments_name_the_parameter():
         FrechetDistanceCallback(_sample_fn, real, num_samples=1)
     with pytest.raises(ValueError, match="real_images"):
         FrechetDistanceCallback(_sample_fn, real[0])
+
+
+def test_factory_uses_the_dataset_split_and_the_shipped_classifier():
+    from keras_gen.training.eval_callback import frechet_distance_callback
+
+    callback = frechet_distance_callback(lambda model, num, seed: None, "synthetic_16", every=3, num_samples=10)
+    assert callback.real_images.shape == (64, 16, 16, 1) and callback.every == 3
+    assert float(callback.real_images.max()) <= 1.0
+    # Real digits against real digits: the shipped classifier's features, a small distance.
+    digits = frechet_distance_callback(lambda model, num, seed: None, "mnist_5k", num_samples=250)
+    held_out = digits.real_images
+    digits.sample_fn = lambda model, num, seed: held_out[(seed * 250) % 500:][:num]
+    assert digits.frechet_distance() < 2.0
