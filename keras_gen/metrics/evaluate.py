@@ -5,10 +5,13 @@ A model family's `evaluate` is then a few lines:
     from keras_gen import metrics
 
     def evaluate(model, config, args):
-        real_images, _ = metrics.load_real_images(config.dataset or "mnist_5k", "test")
+        real_images, _ = metrics.load_real_images(config.dataset, "test", data_dir=config.data_dir)
         return metrics.evaluate_generator(
-            lambda num, seed: model.generate(num, seed=seed), real_images,
-            num_samples=args.num_samples, batch_size=config.batch_size, feature_network="mnist_classifier")
+            lambda num, seed: sample_images(model, num, seed), real_images, num_samples=1000,
+            inception_weights=getattr(args, "inception_weights", None))
+
+The default `feature_network="auto"` embeds grayscale images with the shipped MNIST classifier and colour
+images with InceptionV3 (from the `--inception_weights` file).
 """
 
 import numpy as np
@@ -94,11 +97,13 @@ def _quality_from_feature_sets(real, fake, network, kid_subsets, kid_subset_size
     return results
 
 
-def _feature_set(images, name, network, batch_size, max_kept):
+def _feature_set(images, name, network, batch_size, max_kept, seed=0):
     images = _check_images(images, name)
     feature_set = _FeatureSet(max_kept)
+    # A seeded shuffle, so the rows kept for KID/PR are a random subset even when a split is sorted by class.
+    order = np.random.default_rng(seed).permutation(len(images)) if len(images) > max_kept else np.arange(len(images))
     for start in range(0, len(images), batch_size):
-        feature_set.add(*network(images[start:start + batch_size], batch_size=batch_size))
+        feature_set.add(*network(images[np.sort(order[start:start + batch_size])], batch_size=batch_size))
     return feature_set
 
 
