@@ -72,7 +72,7 @@ def build_app(path):
                 with gr.Column():
                     sliders = [gr.Slider(-3, 3, value=0.0, step=0.05, label=f"z[{i}]") for i in range(num_sliders)]
                 with gr.Column():
-                    decoded = gr.Image(label="decoded", type="numpy")
+                    decoded = gr.Image(label="decoded", type="numpy", format="png")
                     seed = gr.Number(value=0, precision=0, label="seed")
                     draw = gr.Button("Sample z ~ N(0, I)")
             for slider in sliders:
@@ -86,9 +86,9 @@ def build_app(path):
             dimension = gr.Slider(0, vae.latent_dim - 1, value=0, step=1, label="latent dimension")
             value = gr.Slider(-4, 4, value=2.0, step=0.1, label="new value")
             with gr.Row():
-                original = gr.Image(label="input (as the model sees it)")
-                reconstruction = gr.Image(label="reconstruction")
-                edited = gr.Image(label="edited")
+                original = gr.Image(label="input (as the model sees it)", format="png")
+                reconstruction = gr.Image(label="reconstruction", format="png")
+                edited = gr.Image(label="edited", format="png")
             gr.Button("Edit uploaded").click(edit_picture, [picture, dimension, value],
                                              [original, reconstruction, edited], api_name="edit")
             gr.Button("Edit drawing").click(edit_picture, [sketch, dimension, value],
@@ -98,7 +98,7 @@ def build_app(path):
                                     label="dimensions (rows)")
             steps = gr.Slider(3, 15, value=9, step=1, label="steps (columns)")
             limit = gr.Slider(0.5, 4, value=3, step=0.5, label="range +/-")
-            grid = gr.Image(label="traversal")
+            grid = gr.Image(label="traversal", format="png")
             gr.Button("Traverse").click(traversal, [dims, steps, limit], grid, api_name="traverse")
     return demo
 

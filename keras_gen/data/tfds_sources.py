@@ -27,8 +27,11 @@ def default_data_dir():
     return os.environ.get("TFDS_DATA_DIR", os.path.expanduser("~/tensorflow_datasets"))
 
 
-def tfds_source(tfds_name, image_key="image", label_key="label", probe=network_reachable):
-    """A registry source reading `tfds_name`; downloads only after a quick reachability probe succeeds."""
+def tfds_source(tfds_name, image_key="image", label_key="label", probe=None):
+    """A registry source reading `tfds_name`; downloads only after a quick reachability probe succeeds.
+
+    `probe() -> bool` defaults to `network_reachable`, looked up at call time so tests can replace it.
+    """
 
     def source(split, data_dir):
         import tensorflow_datasets as tfds
@@ -36,7 +39,7 @@ def tfds_source(tfds_name, image_key="image", label_key="label", probe=network_r
         data_dir = data_dir or default_data_dir()
         builder = tfds.builder(tfds_name, data_dir=data_dir)
         if not builder.is_prepared():
-            if not probe():
+            if not (probe or network_reachable)():
                 raise DatasetUnavailableError(
                     f"Dataset {tfds_name!r} is not prepared in data_dir={data_dir!r} and its download host "
                     f"{DOWNLOAD_PROBE[0]} cannot be reached. Prepare it on a machine with network "

@@ -30,12 +30,13 @@ def export_signatures(model, export_dir, endpoints, metadata=None):
 
 def check_batch_images(images, image_shape, name="images"):
     """Inside a signature: rejects images whose (H, W, C) differ from `image_shape` with a clear message."""
-    tf.debugging.assert_equal(
+    check = tf.debugging.assert_equal(
         tf.shape(images)[1:],
         tf.constant(image_shape, tf.int32),
         message=f"`{name}` must have shape (batch, {', '.join(map(str, image_shape))})",
     )
-    return images
+    with tf.control_dependencies([check]):  # the check runs before any layer sees the images
+        return tf.identity(images)
 
 
 def read_metadata(export_dir):

@@ -1,0 +1,53 @@
+"""Trains the default VAE (784-400-20, Bernoulli, dynamic binarization) on mnist_5k; reports test ELBO and IW LL.
+
+    python benchmarks/vae_mnist5k.py [--epochs=N] [--options=...] [--iw_samples=1000]
+
+Writes benchmarks/results/vae_mnist5k.json. The test digits are binarized once with a fixed seed.
+"""
+
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from absl import app, flags  # noqa: E402
+
+flags.DEFINE_integer("epochs", 150, "Training epochs.")
+flags.DEFINE_integer("batch_size", 100, "Batch size.")
+flags.DEFINE_float("learning_rate", 1e-3, "Adam learning rate.")
+flags.DEFINE_string("model", "vae", "vae or conv_vae.")
+flags.DEFINE_string("options", "", "Family options, key=value,...")
+flags.DEFINE_integer("iw_samples", 1000, "Importance samples per test digit.")
+flags.DEFINE_string("output_dir", "runs/benchmark_vae", "Training output.")
+flags.DEFINE_string("result", "benchmarks/results/vae_mnist5k.json", "Where to write the JSON result.")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    del argv
+    from keras_gen.families import get_family
+    from keras_gen.training.config import TrainConfig, parse_options
+    from keras_gen.training.runner import train
+
+    config = TrainConfig(model=FLAGS.model, dataset="mnist_5k", epochs=FLAGS.epochs, batch_size=FLAGS.batch_size,
+                         learning_rate=FLAGS.learning_rate, output_dir=FLAGS.output_dir, sample_every=0,
+                         options=parse_options(FLAGS.options))
+    start = time.time()
+    model = train(config, verbose=0)
+    train_seconds = time.time() - start
+    start = time.time()
+    metrics = get_family(config.model).evaluate(model, config, type("Args", (), {"iw_samples": FLAGS.iw_samples})())
+    result = {**metrics, "epochs": FLAGS.epochs, "batch_size": FLAGS.batch_size, "learning_rate": FLAGS.learning_rate,
+              "options": FLAGS.options, "train_seconds": round(train_seconds, 1),
+              "eval_seconds": round(time.time() - start, 1), "target_iw_log_likelihood_nats": -101.0,
+              "passes": metrics["iw_log_likelihood_nats"] > -101.0}
+    os.makedirs(os.path.dirname(FLAGS.result), exist_ok=True)
+    with open(FLAGS.result, "w") as f:
+        json.dump(result, f, indent=2, sort_keys=True)
+    print(json.dumps(result, indent=2, sort_keys=True))
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,69 @@
+import socket
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_gen.training.config import TrainConfig
+from keras_gen.training.runner import train
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    from gradio_client import Client
+
+    from apps.vae_app import build_app, load_endpoints
+
+    model_dir = str(tmp_path_factory.mktemp("app") / "vae")
+    train(TrainConfig(model="vae", dataset="synthetic_16", epochs=1, steps_per_epoch=2, batch_size=4, latent_dim=4,
+                      output_dir=model_dir, options={"hidden_units": "16"}), verbose=0)
+    demo = build_app(model_dir)
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, show_error=True)
+    try:
+        yield Client(f"http://127.0.0.1:{port}/", verbose=False), load_endpoints(model_dir)
+    finally:
+        demo.close()
+
+
+def read(path):
+    return np.asarray(Image.open(path).convert("L"), np.float32) / 255.0
+
+
+def test_random_code_sets_sliders_and_shows_their_decoding(served):
+    client, vae = served
+    *sliders, image_path = client.predict(7, api_name="/random_code")
+    expected_z = np.random.default_rng(7).standard_normal(4).astype(np.float32)
+    np.testing.assert_allclose(sliders, expected_z, atol=1e-6)
+    image = read(image_path)
+    assert image.shape == (8 * 18, 8 * 18)  # one 16x16 tile with 1 px padding, shown 8x larger
+    expected = vae.decode(expected_z[None])[0, :, :, 0]
+    np.testing.assert_allclose(image[8:-8:8, 8:-8:8], expected, atol=1 / 255 + 1e-6)
+
+
+def test_edit_reconstructs_and_edits_an_uploaded_digit(served, tmp_path):
+    from gradio_client import handle_file
+
+    client, vae = served
+    digit = np.zeros((16, 16), np.uint8)
+    digit[3:13, 7:9] = 255  # a "1"
+    Image.fromarray(digit).save(tmp_path / "one.png")
+    original, reconstruction, edited = (read(p) for p in client.predict(handle_file(str(tmp_path / "one.png")), 2, 3.0,
+                                                                         api_name="/edit"))
+    np.testing.assert_allclose(original[8:-8:8, 8:-8:8], digit / 255.0, atol=1 / 255 + 1e-6)
+    z = vae.encode(digit[None, :, :, None] / 255.0)[0].copy()
+    np.testing.assert_allclose(reconstruction[8:-8:8, 8:-8:8], vae.decode(z[None])[0, :, :, 0], atol=2 / 255)
+    z[2] = 3.0
+    np.testing.assert_allclose(edited[8:-8:8, 8:-8:8], vae.decode(z[None])[0, :, :, 0], atol=2 / 255)
+
+
+def test_traversal_grid_has_one_row_per_dimension(served):
+    client, _ = served
+    grid = read(client.predict([0, 3], 5, 2.0, api_name="/traverse"))
+    assert grid.shape == (4 * (2 * 17 + 1), 4 * (5 * 17 + 1))  # 2 rows x 5 columns, 1 px padding, shown 4x
