@@ -11,6 +11,7 @@ cropped or resized inside the SavedModel (resize before calling, as the CLI and 
 - CycleGAN: `translate(images, direction: string scalar "a2b" | "b2a") -> {"images"}`.
 """
 
+import numpy as np
 import tensorflow as tf
 
 from keras_gen.export.common import check_batch_images, export_signatures
@@ -97,3 +98,77 @@ def _export_cyclegan(model, export_dir, family):
     metadata = {"model": family, "value_range": "unit", "source": "image", "source_shape": list(image_shape),
                 "target_shape": list(image_shape), "directions": ["a2b", "b2a"]}
     return export_signatures(model, export_dir, endpoints, metadata)
+
+
+class TranslationEndpoints:
+    """`translate` as numpy functions over a trained model or its SavedModel export (images in [0, 1]).
+
+    Lets the app work the same whether it is handed a model directory or an export.
+
+    Attributes:
+        family: "pix2pix", "srgan", "spade" or "cyclegan".
+        source: "image" or "label_map".
+        source_shape: `(H, W, C)` of source images, or `(H, W)` of label maps.
+        target_shape: `(H, W, C)` of outputs.
+        num_label_classes, has_style_encoder, directions: what the model accepts.
+    """
+
+    def __init__(self, model=None, export_dir=None, family=None):
+        import os
+
+        from keras_gen.export.common import read_metadata
+
+        if (model is None) == (export_dir is None):
+            raise ValueError("Give exactly one of `model` or `export_dir`.")
+        self._model = model
+        if export_dir is not None:
+            if not os.path.exists(os.path.join(export_dir, "saved_model.pb")):
+                raise FileNotFoundError(f"No SavedModel at export_dir={export_dir!r}.")
+            self._signatures = tf.saved_model.load(export_dir).signatures
+            metadata = read_metadata(export_dir)
+            self.family = metadata["model"]
+            self.source = metadata["source"]
+            self.source_shape = tuple(metadata.get("source_shape") or metadata["label_map_shape"])
+            self.target_shape = tuple(metadata["target_shape"])
+            self.num_label_classes = int(metadata.get("num_label_classes", 0))
+            self.has_style_encoder = bool(metadata.get("style_encoder", False))
+            self.directions = tuple(metadata.get("directions", ()))
+            return
+        self.family = family
+        self.directions = ("a2b", "b2a") if isinstance(model, CycleGAN) else ()
+        generator = model.generator_ab if isinstance(model, CycleGAN) else model.generator
+        input_shape = tuple(int(d) for d in generator.inputs[0].shape[1:])
+        self.target_shape = tuple(int(d) for d in generator.outputs[0].shape[1:])
+        latent = not isinstance(model, CycleGAN) and model.uses_latent
+        self.source = "label_map" if latent else "image"
+        self.source_shape = input_shape[:2] if latent else input_shape
+        self.num_label_classes = input_shape[-1] if latent else 0
+        self.has_style_encoder = latent and model.style_encoder is not None
+
+    def translate(self, images, direction="a2b"):
+        """(batch, H, W, C) images in [0, 1] -> outputs in [0, 1]."""
+        images = np.asarray(images, np.float32)
+        if self._model is None:
+            inputs = {"images": tf.constant(images)}
+            if self.directions:
+                inputs["direction"] = tf.constant(direction)
+            return self._signatures["translate"](**inputs)["images"].numpy()
+        if isinstance(self._model, CycleGAN):
+            return _to_unit(self._model.translate(images * 2.0 - 1.0, direction)).numpy()
+        return _to_unit(self._model.translate(images * 2.0 - 1.0)).numpy()
+
+    def translate_label_map(self, label_map, seed=0, style_images=None):
+        """(batch, H, W) int class ids -> outputs in [0, 1]; the style from `style_images` or N(0, I) with `seed`."""
+        label_map = np.asarray(label_map, np.int32)
+        if self._model is None:
+            if style_images is not None:
+                return self._signatures["translate_with_style"](
+                    label_map=tf.constant(label_map), style_images=tf.constant(np.asarray(style_images, np.float32))
+                )["images"].numpy()
+            return self._signatures["translate"](label_map=tf.constant(label_map), seed=tf.constant(int(seed)))["images"].numpy()
+        one_hot = np.eye(self.num_label_classes, dtype=np.float32)[label_map]
+        if style_images is not None:
+            z = self._model.encode_style(np.asarray(style_images, np.float32) * 2.0 - 1.0)
+        else:
+            z = tf.random.stateless_normal((len(label_map), self._model.latent_dim), seed=(int(seed), 0))
+        return _to_unit(self._model.translate(one_hot, z)).numpy()
