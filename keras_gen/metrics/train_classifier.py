@@ -10,12 +10,16 @@ import time
 
 from absl import app, flags
 
-flags.DEFINE_string("out", "saved_models/mnist_classifier", "Output folder for mnist_classifier.keras.")
-flags.DEFINE_string("dataset", "mnist_5k", "A 28x28x1 dataset with train/test splits.")
-flags.DEFINE_integer("epochs", 30, "Training epochs.")
-flags.DEFINE_integer("batch_size", 64, "Batch size.")
-flags.DEFINE_float("learning_rate", 2e-3, "Peak Adam learning rate (cosine decay).")
-flags.DEFINE_integer("seed", 0, "Seed for initialization, shuffling and augmentation.")
+def _define_flags():
+    """Defined only when run as a script: importing this module must not clash with the `keras-gen` CLI's flags."""
+    flags.DEFINE_string("out", "saved_models/mnist_classifier", "Output folder for mnist_classifier.keras.")
+    flags.DEFINE_string("dataset", "mnist_5k", "A 28x28x1 dataset with train/test splits.")
+    flags.DEFINE_integer("epochs", 30, "Training epochs.")
+    flags.DEFINE_integer("batch_size", 64, "Batch size.")
+    flags.DEFINE_float("learning_rate", 2e-3, "Peak Adam learning rate (cosine decay).")
+    flags.DEFINE_integer("seed", 0, "Seed for initialization, shuffling and augmentation.")
+
+
 FLAGS = flags.FLAGS
 
 
@@ -72,4 +76,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    _define_flags()
     app.run(main)
