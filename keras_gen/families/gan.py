@@ -244,19 +244,17 @@ def arithmetic_grid(model, classes=(7, 1, 8), pool=512, group_size=6, seed=0, la
     if judged is not None:
         predicted, confidence = judged
         predicted = np.where(confidence > 0.9, predicted, -1)
-        result, groups = arithmetic.arithmetic_by_class(latents, predicted, classes, group_size)
+        groups = arithmetic.groups_by_class(latents, predicted, classes, group_size)
         how = f"groups by classifier prediction, classes {list(classes)}"
     else:
         groups = [latents[i * group_size:(i + 1) * group_size] for i in range(3)]
-        result = arithmetic.vector_arithmetic(*groups)
         how = f"three random groups decoded with label {label}" if model.conditional else "three random groups"
-    rows = []
-    for group in groups + [result[None]]:
-        codes = np.concatenate([group.mean(axis=0, keepdims=True), group]) if len(group) > 1 else group
-        decoded = to_unit(model.generate(codes, None if labels is None else np.full(len(codes), label)))
-        blank = np.ones((group_size + 1 - len(decoded),) + decoded.shape[1:], np.float32)
-        rows.append(np.concatenate([decoded, blank]))
-    return np.concatenate(rows), {"method": how, "group_sizes": [len(g) for g in groups]}
+
+    def decode(z):
+        return to_unit(model.generate(z, np.full(len(z), label) if model.conditional else None))
+
+    grid, width = arithmetic.arithmetic_rows(decode, groups)
+    return grid, {"method": how, "group_sizes": [len(g) for g in groups], "width": width}
 
 
 def arithmetic_command(model, config, args):
@@ -264,11 +262,11 @@ def arithmetic_command(model, config, args):
     to decode with (conditional models, default 0). Rows: each group (its mean first), then mean(A)-mean(B)+mean(C)."""
     if model.conditional:
         label = int(parse_labels(model, args.labels, 1)[0]) if args.labels else 0
-        grid, _ = arithmetic_grid(model, seed=args.seed, label=label)
+        grid, info = arithmetic_grid(model, seed=args.seed, label=label)
     else:
         classes = tuple(int(c) for c in args.labels.split(",")) if args.labels else (7, 1, 8)
-        grid, _ = arithmetic_grid(model, classes=classes, seed=args.seed)
-    return save_grid(grid, args.out, ncols=7, scale=2)
+        grid, info = arithmetic_grid(model, classes=classes, seed=args.seed)
+    return save_grid(grid, args.out, ncols=info["width"], scale=2)
 
 
 def neighbours_command(model, config, args):

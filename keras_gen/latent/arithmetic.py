@@ -58,3 +58,23 @@ def arithmetic_by_class(latents, labels, classes, group_size=None):
         raise ValueError(f"`classes` must name three classes (a, b, c). Received: classes={list(classes)}")
     groups = groups_by_class(latents, labels, classes, group_size)
     return vector_arithmetic(*groups), groups
+
+
+def arithmetic_rows(decode, groups):
+    """Decoded rows for a figure: each group `[decode(mean), decode(members)...]`, then `[decode(A - B + C)]`,
+    padded with white (1.0) tiles to one width. `decode` maps (num, D) latents to images in [0, 1].
+
+    Returns `(images (4 * width, H, W, C), width)`.
+    """
+    if len(groups) != 3:
+        raise ValueError(f"`groups` must hold three groups (A, B, C). Received: {len(groups)} groups")
+    result = vector_arithmetic(*groups)
+    codes = [np.concatenate([g.mean(axis=0, keepdims=True), g]) if len(g) > 1 else np.asarray(g, np.float32)
+             for g in (np.asarray(g, np.float32) for g in groups)] + [result[None]]
+    width = max(len(c) for c in codes)
+    rows = []
+    for row_codes in codes:
+        decoded = np.asarray(decode(row_codes), np.float32)
+        blank = np.ones((width - len(decoded),) + decoded.shape[1:], np.float32)
+        rows.append(np.concatenate([decoded, blank]))
+    return np.concatenate(rows), width

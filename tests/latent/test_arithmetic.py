@@ -40,3 +40,13 @@ def test_nearest_neighbours_finds_the_closest_training_images():
     np.testing.assert_allclose(grid[1], training[2])
     with pytest.raises(ValueError, match="Received: k=0"):
         neighbours.nearest_neighbours(samples, training, k=0)
+
+
+def test_arithmetic_rows_decode_means_members_and_result():
+    groups = [np.array([[1.0], [3.0]]), np.array([[0.5]]), np.array([[2.0], [4.0], [6.0]])]
+    decode = lambda z: np.asarray(z, np.float32).reshape(-1, 1, 1, 1) / 10.0  # noqa: E731
+    images, width = arithmetic.arithmetic_rows(decode, groups)
+    assert width == 4 and images.shape == (16, 1, 1, 1)
+    np.testing.assert_allclose(images[:4, 0, 0, 0], [0.2, 0.1, 0.3, 1.0])  # mean(A), A..., white padding
+    np.testing.assert_allclose(images[4:6, 0, 0, 0], [0.05, 1.0])  # one member: no separate mean
+    np.testing.assert_allclose(images[12, 0, 0, 0], (2.0 - 0.5 + 4.0) / 10.0)  # mean(A) - mean(B) + mean(C)
