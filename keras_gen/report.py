@@ -44,8 +44,10 @@ def _curve_panels(history):
     names.sort(key=lambda name: (name != "loss", "loss" not in name, name))
     panels = []
     for name in names:
-        curves = {label: history[key] for label, key in (("train", name), ("validation", f"val_{name}")) if key in history}
-        if any(np.isfinite(values).any() for values in curves.values()):
+        # CSVLogger writes empty val_* columns when there is no validation data: drop curves without values.
+        curves = {label: history[key] for label, key in (("train", name), ("validation", f"val_{name}"))
+                  if key in history and np.isfinite(history[key]).any()}
+        if curves:
             panels.append((name, curves))
     return panels[:MAX_CURVE_PANELS]
 
@@ -99,7 +101,7 @@ def write_report(model_dir, out_png):
 
     panels = _curve_panels(history)
     curve_rows = max(1, math.ceil(len(panels) / 2))
-    figure = plt.figure(figsize=(13, max(5.0, 2.6 * curve_rows)), dpi=100)
+    figure = plt.figure(figsize=(13, max(5.0, 2.6 * curve_rows)), dpi=100, layout="constrained")
     left, right = figure.add_gridspec(1, 2, width_ratios=(2, 1.1))
     curves_grid = left.subgridspec(curve_rows, 2)
     side_grid = right.subgridspec(2, 1, height_ratios=(1.3, 1))
@@ -112,8 +114,12 @@ def write_report(model_dir, out_png):
                       markersize=3, label=label)
         axis.set_title(name, fontsize=10)
         axis.set_xlabel("epoch", fontsize=8)
-        axis.set_xlim(0.5, len(epochs) and np.nanmax(np.asarray(epochs)) + 1.5)  # same epoch axis on every panel
-        axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        last_epoch = int(np.nanmax(np.asarray(epochs))) + 1 if len(epochs) else 1
+        axis.set_xlim(0.5, last_epoch + 0.5)  # the same epoch axis on every panel
+        if last_epoch <= 10:
+            axis.set_xticks(range(1, last_epoch + 1))
+        else:
+            axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         axis.tick_params(labelsize=8)
         if len(curves) > 1:
             axis.legend(fontsize=7)
@@ -136,14 +142,14 @@ def write_report(model_dir, out_png):
     text_axis = figure.add_subplot(side_grid[1])
     text_axis.axis("off")
     text_axis.set_title("evaluation (metrics.json)", fontsize=10)
-    text_axis.text(0.0, 1.0, _format_metrics(metrics) if metrics else "not evaluated yet: run `keras-gen evaluate`",
-                   va="top", ha="left", family="monospace", fontsize=9, transform=text_axis.transAxes)
+    text = _format_metrics(metrics) if metrics else "not evaluated yet: run `keras-gen evaluate`"
+    text_axis.text(0.0, 1.0, text, va="top", ha="left", family="monospace", transform=text_axis.transAxes,
+                   fontsize=9 if text.count("\n") < 14 else 7)
 
     title = os.path.basename(os.path.normpath(model_dir))
     if config:
         title = f"{config.get('model', '?')} on {config.get('dataset', '?')}, {config.get('epochs', '?')} epochs ({title})"
     figure.suptitle(title)
-    figure.tight_layout()
     if os.path.dirname(out_png):
         os.makedirs(os.path.dirname(out_png), exist_ok=True)
     figure.savefig(out_png)

@@ -29,6 +29,9 @@ def test_history_is_read_with_missing_values_as_nan(tmp_path):
     panels = dict(_curve_panels(history))
     assert list(panels) == ["loss", "fd"]  # losses first; val_loss drawn with loss
     assert set(panels["loss"]) == {"train", "validation"}
+    # CSVLogger's empty val_* columns (no validation data) draw no curve.
+    history["val_fd"] = np.full(3, np.nan)
+    assert set(dict(_curve_panels(history))["fd"]) == {"train"}
 
 
 def test_report_png_is_written(tmp_path):
