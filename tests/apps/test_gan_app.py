@@ -1,0 +1,76 @@
+import socket
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_gen.latent.arithmetic import vector_arithmetic
+from keras_gen.latent.interpolation import slerp
+from keras_gen.training.config import TrainConfig
+from keras_gen.training.runner import train
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    from gradio_client import Client
+
+    from apps.gan_app import build_app, load_endpoints
+
+    model_dir = str(tmp_path_factory.mktemp("app") / "cgan")
+    train(TrainConfig(model="cgan", dataset="synthetic_16", epochs=1, steps_per_epoch=1, batch_size=4, latent_dim=4,
+                      output_dir=model_dir, sample_every=0, options={"base_filters": "4"}), verbose=0)
+    demo = build_app(model_dir)
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, show_error=True)
+    try:
+        yield Client(f"http://127.0.0.1:{port}/", verbose=False), load_endpoints(model_dir)
+    finally:
+        demo.close()
+
+
+def read(path):
+    return np.asarray(Image.open(path).convert("L"), np.float32) / 255.0
+
+
+def tiles(grid, count, ncols, size=16, scale=4):
+    """Undo make_grid (1 px padding) and the preview scale: (count, size, size)."""
+    grid = grid[::scale, ::scale]
+    out = []
+    for index in range(count):
+        row, col = divmod(index, ncols)
+        top, left = 1 + row * (size + 1), 1 + col * (size + 1)
+        out.append(grid[top:top + size, left:left + size])
+    return np.stack(out)
+
+
+def test_class_conditional_sample_matches_the_library(served):
+    client, gan = served
+    grid = read(client.predict(2, 4, 5, 0.0, api_name="/sample_class"))
+    assert grid.shape == (4 * (2 * 17 + 1), 4 * (2 * 17 + 1))  # 4 images in a 2x2 grid
+    expected = gan.sample(4, 5, labels=[2, 2, 2, 2])[..., 0]
+    np.testing.assert_allclose(tiles(grid, 4, 2), expected, atol=1 / 255 + 1e-6)
+
+
+def test_sample_with_truncation_and_interpolation(served):
+    client, gan = served
+    grid = read(client.predict(3, 1, 0.5, api_name="/sample"))
+    np.testing.assert_allclose(tiles(grid, 3, 2), gan.sample(3, 1, truncation=0.5)[..., 0], atol=1 / 255 + 1e-6)
+    row = read(client.predict(1, 2, 5, "spherical", 1, api_name="/interpolate"))
+    z = slerp(gan.latents(1, 1)[0], gan.latents(1, 2)[0], 5)
+    np.testing.assert_allclose(tiles(row, 5, 5), gan.generate(z, np.full(5, 1))[..., 0], atol=1 / 255 + 1e-6)
+
+
+def test_vector_arithmetic_row_is_mean_a_minus_mean_b_plus_mean_c(served):
+    client, gan = served
+    grid = read(client.predict("1,2", "3", "4,5", 0, api_name="/arithmetic"))
+    assert grid.shape == (4 * (4 * 17 + 1), 4 * (3 * 17 + 1))  # 4 rows of width 3 (mean + 2 members)
+    groups = [np.concatenate([gan.latents(1, s) for s in seeds]) for seeds in ((1, 2), (3,), (4, 5))]
+    expected = gan.generate(vector_arithmetic(*groups)[None], [0])[0, ..., 0]
+    np.testing.assert_allclose(tiles(grid, 10, 3)[9], expected, atol=1 / 255 + 1e-6)
+    assert tiles(grid, 12, 3)[10].min() == 1.0  # padding tiles are white
