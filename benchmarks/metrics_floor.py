@@ -43,14 +43,14 @@ def main(argv):
     print("classifier accuracy on the 500 held-out digits:", results["classifier_test_accuracy"])
     print("train (4500) vs test (500):", json.dumps(results["train_vs_test"]))
 
-    # FD's small-sample bias: real-vs-real FD at N generated samples against all 4,500 train digits. Disjoint
-    # halves of the train split give the N = 2,250 point without reusing the reference images.
+    # FD's small-sample bias: real-vs-real FD at N "generated" samples (test digits) against all 4,500 train
+    # digits. Disjoint halves of the train split give the N = 2,250 point without reusing the reference images.
     train_features, _ = network(train_images)
     test_features, _ = network(test_images)
     train_stats = FeatureStatistics.from_features(train_features)
     rng = np.random.default_rng(0)
     by_size = {}
-    for size in (100, 250, 500):
+    for size in (64, 100, 250, 500):
         values = [frechet_distance_from_statistics(
             train_stats, FeatureStatistics.from_features(test_features[rng.choice(500, size, replace=False)]))
             for _ in range(FLAGS.repeats if size < 500 else 1)]
