@@ -7,7 +7,8 @@
     keras-gen reconstruct --model_dir=runs/vqvae2 --out=reconstructions.png
 
 Options (`--options key=value,...`), stage 1: channels (64), embedding_dim (16), top_codes (64),
-bottom_codes (128), beta (0.25), ema (true), decay (0.99), restart_threshold (0.03).
+bottom_codes (128), beta (0.25), ema (true), decay (0.99), restart_threshold (0.03), data_variance (default:
+the training pixels' variance).
 Stage 2: vqvae_dir, prior_filters (64), prior_layers (6), bottom_prior_layers (prior_layers), temperature (1.0).
 """
 
@@ -29,6 +30,12 @@ def make_datasets(config, with_labels=False):
     return train, test, info
 
 
+def _pixel_variance(config):
+    """Variance of the training pixels in [0, 1] (the reconstruction loss is divided by it)."""
+    images, _ = data.as_numpy(config.dataset, "train", data_dir=config.data_dir)
+    return float(np.var(images))
+
+
 def build_model(config, info):
     model = build_vqvae2(
         info.image_shape,
@@ -40,6 +47,7 @@ def build_model(config, info):
         use_ema=config.option("ema", True, bool),
         decay=config.option("decay", 0.99, float),
         restart_threshold=config.option("restart_threshold", 0.03, float),
+        data_variance=config.option("data_variance", None, float) or _pixel_variance(config),
         seed=config.seed,
     )
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), jit_compile=config.jit_compile)

@@ -64,7 +64,12 @@ def build_bottom_conditioner(feature_shape, top_shape, embedding_dim, channels=6
 
 def build_decoder(top_shape, bottom_shape, image_channels, channels=64, residual_channels=32, num_residual_blocks=2,
                   name="decoder"):
-    """[quantized top (H/4, W/4, D), quantized bottom (H/2, W/2, D)] -> images (H, W, C) in [0, 1]."""
+    """[quantized top (H/4, W/4, D), quantized bottom (H/2, W/2, D)] -> images (H, W, C), unbounded.
+
+    The output is linear (the model clips it to [0, 1] at inference): with a sigmoid output the MSE gradient
+    vanishes on MNIST's saturated pixels and training sits on the mean image long enough for the commitment
+    loss to collapse both codebooks to one code each.
+    """
     top = keras.Input(top_shape, name="top_quantized")
     bottom = keras.Input(bottom_shape, name="bottom_quantized")
     t = keras.layers.Conv2DTranspose(top_shape[-1], 4, strides=2, padding="same", name=f"{name}_top_upsample")(top)
@@ -73,7 +78,7 @@ def build_decoder(top_shape, bottom_shape, image_channels, channels=64, residual
     x = _residual_stack(x, channels, residual_channels, num_residual_blocks, name)
     x = keras.layers.Conv2DTranspose(channels // 2, 4, strides=2, padding="same", activation="relu",
                                      name=f"{name}_upsample")(x)
-    images = keras.layers.Conv2D(image_channels, 3, padding="same", activation="sigmoid", name=f"{name}_out")(x)
+    images = keras.layers.Conv2D(image_channels, 3, padding="same", name=f"{name}_out")(x)
     return keras.Model([top, bottom], images, name=name)
 
 
@@ -85,11 +90,17 @@ class VQVAE2(keras.Model):
         bottom_encoder: images -> bottom features (`build_bottom_encoder`).
         top_encoder: bottom features -> top encodings (`build_top_encoder`).
         bottom_conditioner: [bottom features, quantized top] -> bottom encodings (`build_bottom_conditioner`).
-        decoder: [quantized top, quantized bottom] -> images in [0, 1] (`build_decoder`).
+        decoder: [quantized top, quantized bottom] -> images (`build_decoder`; linear output, clipped to
+            [0, 1] by `call` and `decode_indices`).
         top_quantizer, bottom_quantizer: `VectorQuantizer` layers for each level.
+        data_variance: pixel variance of the training images; the reconstruction MSE is divided by it (as in
+            the VQ-VAE reference code), so its weight against the commitment loss does not depend on the
+            dataset's contrast. With 1.0 on MNIST (variance ~0.1) the commitment loss wins, the encodings
+            shrink to one code and the model collapses to the mean image.
 
-    The loss is `mse(images, reconstruction) + codebook losses + commitment losses` (codebook losses are 0
-    with EMA codebooks); each term and each level's perplexity and usage are tracked separately.
+    The loss is `mse(images, reconstruction) / data_variance + codebook losses + commitment losses` (codebook
+    losses are 0 with EMA codebooks); each term and each level's perplexity and usage are tracked separately.
+    `reconstruction_loss` is logged as the plain MSE.
 
     Reference:
         Razavi et al. 2019, "Generating Diverse High-Fidelity Images with VQ-VAE-2",
@@ -97,8 +108,11 @@ class VQVAE2(keras.Model):
     """
 
     def __init__(self, bottom_encoder, top_encoder, bottom_conditioner, decoder, top_quantizer, bottom_quantizer,
-                 **kwargs):
+                 data_variance=1.0, **kwargs):
         super().__init__(**kwargs)
+        if not data_variance > 0:
+            raise ValueError(f"`data_variance` must be > 0. Received: data_variance={data_variance!r}")
+        self.data_variance = float(data_variance)
         self.bottom_encoder = bottom_encoder
         self.top_encoder = top_encoder
         self.bottom_conditioner = bottom_conditioner
@@ -136,8 +150,8 @@ class VQVAE2(keras.Model):
         return reconstruction, top, bottom
 
     def call(self, images, training=False):
-        """Images -> reconstructions (through both code grids)."""
-        return self._forward(images, training=training)[0]
+        """Images -> reconstructions in [0, 1] (through both code grids)."""
+        return ops.clip(self._forward(images, training=training)[0], 0.0, 1.0)
 
     def encode(self, images):
         """Images `(batch, H, W, C)` in [0, 1] -> `(top_indices (batch, H/4, W/4), bottom_indices (batch, H/2, W/2))`."""
@@ -148,7 +162,7 @@ class VQVAE2(keras.Model):
         """Code grids -> images `(batch, H, W, C)` in [0, 1]."""
         top = self.top_quantizer.lookup(top_indices)  # (batch, H/4, W/4, D)
         bottom = self.bottom_quantizer.lookup(bottom_indices)  # (batch, H/2, W/2, D)
-        return self.decoder([top, bottom], training=False)
+        return ops.clip(self.decoder([top, bottom], training=False), 0.0, 1.0)
 
     def _loss_values(self, images, training):
         reconstruction, top, bottom = self._forward(images, training=training)
@@ -156,7 +170,7 @@ class VQVAE2(keras.Model):
         codebook_loss = top["codebook_loss"] + bottom["codebook_loss"]
         commitment_loss = top["commitment_loss"] + bottom["commitment_loss"]
         values = {
-            "loss": reconstruction_loss + codebook_loss + commitment_loss,
+            "loss": reconstruction_loss / self.data_variance + codebook_loss + commitment_loss,
             "reconstruction_loss": reconstruction_loss,
             "codebook_loss": codebook_loss,
             "commitment_loss": commitment_loss,
@@ -190,6 +204,7 @@ class VQVAE2(keras.Model):
             for name in ("bottom_encoder", "top_encoder", "bottom_conditioner", "decoder", "top_quantizer",
                          "bottom_quantizer")
         }
+        config["data_variance"] = self.data_variance
         return {**super().get_config(), **config}
 
     @classmethod
@@ -213,6 +228,7 @@ def build_vqvae2(
     use_ema=True,
     decay=0.99,
     restart_threshold=0.03,
+    data_variance=1.0,
     seed=0,
 ):
     """A `VQVAE2` with the default networks. Image height and width must be divisible by 4."""
@@ -239,6 +255,7 @@ def build_vqvae2(
         top_quantizer=VectorQuantizer(top_num_embeddings, seed=seed, name="top_quantizer", **quantizer_args),
         bottom_quantizer=VectorQuantizer(bottom_num_embeddings, seed=seed + 1, name="bottom_quantizer",
                                          **quantizer_args),
+        data_variance=data_variance,
         name="vqvae2",
     )
 

@@ -45,7 +45,7 @@ def test_mnist_grids_are_14_and_7():
 
 @pytest.mark.parametrize("use_ema", [True, False])
 def test_train_step_tracks_each_loss_and_trains_the_encoders(use_ema):
-    model = _vqvae(use_ema=use_ema)
+    model = _vqvae(use_ema=use_ema, data_variance=0.5)
     if use_ema:  # the traced (graph) train step, as `keras-gen train` runs it
         model.compile(optimizer=keras.optimizers.Adam(1e-3))
     images = _images(8)
@@ -54,7 +54,7 @@ def test_train_step_tracks_each_loss_and_trains_the_encoders(use_ema):
     logs = model.train_on_batch(images, return_dict=True)
     assert set(logs) == METRICS
     assert all(np.isfinite(v) for v in logs.values())
-    np.testing.assert_allclose(logs["loss"], logs["reconstruction_loss"] + logs["codebook_loss"]
+    np.testing.assert_allclose(logs["loss"], logs["reconstruction_loss"] / 0.5 + logs["codebook_loss"]
                                + logs["commitment_loss"], rtol=1e-5)
     assert (logs["codebook_loss"] == 0.0) == use_ema
     assert 1.0 <= logs["top_perplexity"] <= 8 and 1.0 <= logs["bottom_perplexity"] <= 16
@@ -164,6 +164,8 @@ def test_export_loads_without_keras_gen(tmp_path):
 def test_bad_arguments_name_the_parameter():
     with pytest.raises(ValueError, match=r"image_shape=\(18, 18, 1\)"):
         build_vqvae2((18, 18, 1))
+    with pytest.raises(ValueError, match="data_variance=0"):
+        build_vqvae2(SHAPE, channels=8, data_variance=0)
     vqvae = _vqvae()
     prior = _prior_model(vqvae)
     with pytest.raises(ValueError, match="labels=None"):
