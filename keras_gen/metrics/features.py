@@ -108,10 +108,10 @@ def inception_feature_network(weights_path):
     weights_path = weights_path or os.environ.get(INCEPTION_WEIGHTS_ENV)
     if not weights_path or not os.path.exists(weights_path):
         raise FileNotFoundError(
-            f"InceptionV3 features need a local weights file: pass {INCEPTION_WEIGHTS_FLAG}=PATH (for example "
-            "~/.keras/models/inception_v3_weights_tf_dim_ordering_tf_kernels.h5, downloaded once by "
-            "`keras.applications.InceptionV3()` on a machine with network). keras-gen never downloads at run time; "
-            f"or set {INCEPTION_WEIGHTS_ENV}; for digits use the shipped MNIST classifier instead. "
+            f"InceptionV3 features need a local weights file: pass {INCEPTION_WEIGHTS_FLAG}=PATH or set "
+            f"{INCEPTION_WEIGHTS_ENV} (for example ~/.keras/models/inception_v3_weights_tf_dim_ordering_tf_kernels.h5, "
+            "downloaded once by `keras.applications.InceptionV3()` on a machine with network). keras-gen never "
+            "downloads at run time; for digits use the shipped MNIST classifier instead. "
             f"Received: inception_weights={weights_path!r}"
         )
     if "notop" in os.path.basename(weights_path):
