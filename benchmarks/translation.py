@@ -1,0 +1,71 @@
+"""Image-conditioned models on the offline digit pairs: does each one beat its trivial baseline?
+
+    python benchmarks/translation.py [--models=pix2pix,srgan,spade,cyclegan] [--steps=...]
+
+- pix2pix (digit outline -> digit): held-out L1 vs the identity baseline (the outline itself).
+- SRGAN (8x8 -> 32x32): PSNR / SSIM vs bicubic upsampling.
+- CycleGAN (digits <-> thick digits, unpaired): cycle-reconstruction L1 in both directions, and the A -> B
+  output against the true thickening (never shown in pairs) vs the identity baseline.
+- SPADE (region map -> digit): per-region agreement of the output intensity with the label map.
+
+Small models and few steps (the CPU is shared): the point is the comparison, not state-of-the-art numbers.
+Writes benchmarks/results/translation.json and a (source, output, target) grid per model.
+"""
+
+import json
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from absl import app, flags  # noqa: E402
+
+flags.DEFINE_string("models", "pix2pix,srgan,spade,cyclegan", "Families to run, comma-separated.")
+flags.DEFINE_integer("steps", 0, "Training steps per model (0: each model's default below).")
+flags.DEFINE_integer("batch_size", 16, "Batch size.")
+FLAGS = flags.FLAGS
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+# Steps per model: chosen so the four together take ~15-20 minutes on 2 shared CPU cores.
+DEFAULT_STEPS = {"pix2pix": 600, "srgan": 600, "spade": 400, "cyclegan": 400}
+EPOCHS = 4
+
+
+def run_one(name, steps, batch_size, workdir):
+    from keras_gen.families import get_family
+    from keras_gen.families.translation import evaluate_translation, preview_triples
+    from keras_gen.training.config import TrainConfig
+    from keras_gen.training.runner import train
+    from keras_gen.utils.images import save_grid
+
+    family = get_family(name)
+    config = TrainConfig(model=name, epochs=EPOCHS, batch_size=batch_size, steps_per_epoch=max(1, steps // EPOCHS),
+                         learning_rate=2e-4, seed=0, sample_every=0, output_dir=os.path.join(workdir, name))
+    start = time.time()
+    model = train(config, verbose=2)
+    train_seconds = time.time() - start
+    metrics = evaluate_translation(model, name, family.default_dataset, num_examples=500)
+    save_grid(preview_triples(model, family.default_dataset), os.path.join(RESULTS, f"translation_{name}.png"),
+              ncols=6, scale=3)
+    metrics.update({"train_steps": config.steps_per_epoch * EPOCHS, "batch_size": batch_size,
+                    "train_seconds": round(train_seconds, 1)})
+    return metrics
+
+
+def main(argv):
+    del argv
+    os.makedirs(RESULTS, exist_ok=True)
+    results = {}
+    with tempfile.TemporaryDirectory() as workdir:
+        for name in [m for m in FLAGS.models.split(",") if m]:
+            steps = FLAGS.steps or DEFAULT_STEPS[name]
+            results[name] = run_one(name, steps, FLAGS.batch_size, workdir)
+            print(json.dumps({name: results[name]}, sort_keys=True), flush=True)
+            with open(os.path.join(RESULTS, "translation.json"), "w") as f:
+                json.dump(results, f, indent=2, sort_keys=True)
+
+
+if __name__ == "__main__":
+    app.run(main)
