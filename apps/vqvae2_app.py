@@ -1,0 +1,106 @@
+"""Gradio app for a trained VQ-VAE-2: class-conditional samples from the PixelCNN priors, and reconstructions
+of an uploaded or drawn digit with its two code grids.
+
+    keras-gen app --model_dir=runs/vqvae2_prior     # or: python -m apps.vqvae2_app --path=saved_models/vqvae2
+"""
+
+import os
+
+import gradio as gr
+import numpy as np
+
+from keras_gen.export.vqvae2 import VQVAE2Endpoints
+from keras_gen.utils.images import make_grid, prepare_image
+
+PREVIEW_SCALE = 4
+
+
+def load_endpoints(path):
+    """A model directory from `keras-gen train` (either stage) or a SavedModel from `keras-gen export`."""
+    if os.path.exists(os.path.join(path, "saved_model.pb")):
+        return VQVAE2Endpoints(export_dir=path)
+    from keras_gen.training.runner import load_trained
+
+    model, _ = load_trained(path)
+    return VQVAE2Endpoints(model=model)
+
+
+def _show(images, ncols=None, scale=PREVIEW_SCALE):
+    grid = make_grid(np.asarray(images), ncols=ncols, padding=1)
+    grid = grid[..., 0] if grid.shape[-1] == 1 else grid  # Gradio shows (H, W) arrays as grey images
+    return grid.repeat(scale, 0).repeat(scale, 1)
+
+
+def _code_map(indices, image_size):
+    """A (h, w) grid of code indices as a grey picture the size of the image (one shade per code)."""
+    indices = np.asarray(indices, np.float32)
+    shades = indices / max(float(indices.max()), 1.0)
+    factor = image_size // indices.shape[0]
+    return shades.repeat(factor, 0).repeat(factor, 1)[..., None]
+
+
+def _picture(value):
+    """Gradio hands an uploaded image as an array and a drawing as {'composite': array, ...}."""
+    if isinstance(value, dict):
+        value = value.get("composite")
+    if value is None:
+        raise gr.Error("Upload or draw a digit first.")
+    return np.asarray(value)
+
+
+def _parse_labels(text, num_classes):
+    try:
+        labels = [int(v) for v in str(text).split(",") if v.strip()]
+    except ValueError:
+        raise gr.Error(f"Labels must be comma-separated integers. Received: {text!r}") from None
+    if not labels or (num_classes and not all(0 <= v < num_classes for v in labels)):
+        raise gr.Error(f"Give one to 100 labels in [0, {num_classes}). Received: {text!r}")
+    return labels[:100]
+
+
+def build_app(path):
+    vqvae = load_endpoints(path)
+    height = vqvae.image_shape[0]
+
+    def sample(labels_text, seed):
+        labels = _parse_labels(labels_text, vqvae.num_classes)
+        return _show(vqvae.sample(labels, int(seed)), ncols=min(len(labels), 10))
+
+    def reconstruct(picture):
+        image = prepare_image(_picture(picture), vqvae.image_shape)
+        top, bottom = vqvae.encode(image[None])
+        reconstruction = vqvae.decode(top, bottom)[0]
+        channels = image.shape[-1]
+        codes = [np.repeat(_code_map(grid[0], height), channels, axis=-1) for grid in (top, bottom)]
+        return _show(np.stack([image, reconstruction, *codes]), ncols=4, scale=2 * PREVIEW_SCALE)
+
+    with gr.Blocks(title="keras-gen VQ-VAE-2") as demo:
+        gr.Markdown(f"# VQ-VAE-2\nImages {vqvae.image_shape}; source: `{path}`")
+        if vqvae.can_sample:
+            with gr.Tab("Sample"):
+                default = ",".join(str(i % (vqvae.num_classes or 10)) for i in range(20))
+                labels = gr.Textbox(value=default, label="class labels (one image each)")
+                seed = gr.Number(value=0, precision=0, label="seed")
+                samples = gr.Image(label="samples (top codes, then bottom codes, then decoder)", format="png")
+                gr.Button("Sample").click(sample, [labels, seed], samples, api_name="sample")
+        with gr.Tab("Reconstruct"):
+            with gr.Row():
+                picture = gr.Image(label="upload a digit", type="numpy", image_mode="RGB")
+                sketch = gr.Sketchpad(label="or draw one", type="numpy", image_mode="RGB")
+            panels = gr.Image(label="input | reconstruction | top codes | bottom codes", format="png")
+            gr.Button("Reconstruct uploaded").click(reconstruct, [picture], panels, api_name="reconstruct")
+            gr.Button("Reconstruct drawing").click(reconstruct, [sketch], panels, api_name="reconstruct_drawing")
+    return demo
+
+
+if __name__ == "__main__":
+    from absl import app, flags
+
+    flags.DEFINE_string("path", None, "A model directory or an export.", required=True)
+    flags.DEFINE_integer("port", 7860, "Port.")
+    flags.DEFINE_string("host", "127.0.0.1", "Address to bind (127.0.0.1: this machine only).")
+
+    def _main(argv):
+        build_app(flags.FLAGS.path).launch(server_name=flags.FLAGS.host, server_port=flags.FLAGS.port)
+
+    app.run(_main)
