@@ -29,7 +29,7 @@ import tensorflow as tf
 
 from keras_gen.data.offline import mnist_5k_arrays
 from keras_gen.data.registry import VALUE_RANGES, DatasetInfo, register_dataset, to_value_range
-from keras_gen.data.tfds_sources import network_reachable, tfds_source
+from keras_gen.data.tfds_sources import tfds_source
 
 DIGIT_SIZE = 32  # 28x28 digits zero-padded by 2 on each side: divisible by 2**5 for U-Nets, by 4 for SR
 SR_FACTOR = 4
@@ -293,7 +293,7 @@ CITYSCAPES_SIZE = (64, 128)  # (H, W): 1024x2048 downscaled 16x
 CITYSCAPES_CLASSES = 34  # labelIds 0..33
 
 
-def cycle_gan_source(pair, size=CYCLE_GAN_SIZE, probe=network_reachable):
+def cycle_gan_source(pair, size=CYCLE_GAN_SIZE, probe=None):
     """Unpaired `cycle_gan/<pair>`: (domain A, domain B) datasets of uint8 images resized to `size` x `size`."""
     read = tfds_source(f"cycle_gan/{pair}", image_key="image", label_key="label", probe=probe)
 
@@ -307,7 +307,7 @@ def cycle_gan_source(pair, size=CYCLE_GAN_SIZE, probe=network_reachable):
     return source
 
 
-def div2k_source(hr_patch=DIV2K_HR_PATCH, factor=SR_FACTOR, seed=0, probe=network_reachable):
+def div2k_source(hr_patch=DIV2K_HR_PATCH, factor=SR_FACTOR, seed=0, probe=None):
     """`div2k/bicubic_x4` as aligned (LR patch, HR patch, 0) triples; crops are random but seeded per example."""
     read = tfds_source(f"div2k/bicubic_x{factor}", image_key="lr", label_key="hr", probe=probe)
     lr_patch = hr_patch // factor
@@ -328,7 +328,7 @@ def div2k_source(hr_patch=DIV2K_HR_PATCH, factor=SR_FACTOR, seed=0, probe=networ
     return source
 
 
-def cityscapes_source(size=CITYSCAPES_SIZE, probe=network_reachable):
+def cityscapes_source(size=CITYSCAPES_SIZE, probe=None):
     """`cityscapes/semantic_segmentation` (manual download) as (label map, photo, 0), resized to `size`."""
     read = tfds_source("cityscapes/semantic_segmentation", image_key="segmentation_label", label_key="image_left", probe=probe)
 
