@@ -106,8 +106,9 @@ def build_networks(config, info):
         return (networks.build_dcgan_generator(latent_dim, shape, filters),
                 networks.build_dcgan_discriminator(shape, filters, normalization="layer", name="wgan_critic"))
     if config.model == "cgan":
+        # Batch norm rather than spectral norm in D: like DCGAN, it learns fast enough for a CPU budget.
         return (networks.build_conditional_generator(latent_dim, num_classes, shape, filters),
-                networks.build_projection_discriminator(num_classes, shape, filters))
+                networks.build_projection_discriminator(num_classes, shape, filters, spectral_norm=False))
     if config.model == "sagan":
         return (networks.build_conditional_generator(latent_dim, num_classes, shape, filters, spectral_norm=True,
                                                      attention_resolution=attention, name="sagan_generator"),

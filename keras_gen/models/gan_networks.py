@@ -132,6 +132,7 @@ def build_dcgan_generator(
     num_classes=None,
     spectral_norm=False,
     attention_resolution=None,
+    label_embedding_dim=32,
     name="dcgan_generator",
 ):
     """`z -> images` (or `[z, labels] -> images` with `num_classes`): a dense projection to a small feature
@@ -141,6 +142,9 @@ def build_dcgan_generator(
     Args:
         spectral_norm: spectrally normalize every dense/conv layer (SAGAN does it in G too).
         attention_resolution: add a `SelfAttention2D` after the feature map of this size (e.g. 14 or 16).
+        label_embedding_dim: with `num_classes`, also concatenate a learned class embedding of this size to z
+            (as BigGAN does), so the class shapes the first feature map and not only the batch-norm scales;
+            0 conditions through batch norm alone.
     """
     steps = num_upsamplings(image_shape)
     size = image_shape[0] // 2**steps
@@ -153,8 +157,13 @@ def build_dcgan_generator(
             return ConditionalBatchNormalization(num_classes, name=f"{name}_{label}_cbn")(x, labels)
         return layers.BatchNormalization(name=f"{name}_{label}_bn")(x)
 
+    generator_input = z
+    if num_classes and label_embedding_dim:
+        class_embedding = layers.Embedding(num_classes, label_embedding_dim, name=f"{name}_class_embedding")(labels)
+        generator_input = layers.Concatenate(name=f"{name}_z_and_class")([z, class_embedding])  # (batch, latent + E)
     filters = base_filters * 2**steps
-    x = _maybe_sn(layers.Dense(size * size * filters, use_bias=False, name=f"{name}_project"), spectral_norm)(z)
+    project = layers.Dense(size * size * filters, use_bias=False, name=f"{name}_project")
+    x = _maybe_sn(project, spectral_norm)(generator_input)
     x = layers.Reshape((size, size, filters), name=f"{name}_reshape")(x)  # (batch, size, size, filters)
     x = layers.ReLU(name=f"{name}_project_act")(normalize(x, "project"))
     for block in range(1, steps):
@@ -183,7 +192,8 @@ def build_dcgan_discriminator(
     """`images -> logits (batch, 1)` (or `[images, labels] -> logits`): stride-2 convolutions with LeakyReLU(0.2),
     no normalization on the first layer.
 
-    With `num_classes` it is a projection discriminator: `logits = dense(phi(x)) + <embed(y), phi(x)>`.
+    With `num_classes` it is a projection discriminator: `logits = dense(flatten(h)) + <embed(y), pool(h)>`,
+    `h` the last feature map and `pool` global average pooling.
 
     Args:
         spectral_norm: spectrally normalize every conv/dense layer.
@@ -214,11 +224,13 @@ def build_dcgan_discriminator(
     features = layers.Flatten(name=f"{name}_features")(x)  # (batch, size*size*filters)
     logits = _maybe_sn(layers.Dense(1, name=f"{name}_logits"), spectral_norm)(features)
     if num_classes:
+        # phi(x) for the projection: globally pooled features, so the class embedding has one entry per channel.
+        pooled = layers.GlobalAveragePooling2D(name=f"{name}_pooled_features")(x)  # (batch, filters)
         # Not spectrally normalized: keras.layers.SpectralNormalization casts its output to the input dtype,
         # which for integer labels would truncate the embedding and cut its gradient.
-        embedding = layers.Embedding(num_classes, features.shape[-1], name=f"{name}_class_embedding")
-        class_embedding = embedding(labels)  # (batch, features)
-        projection = layers.Dot(axes=1, name=f"{name}_projection")([class_embedding, features])  # (batch, 1)
+        embedding = layers.Embedding(num_classes, pooled.shape[-1], name=f"{name}_class_embedding")
+        class_embedding = embedding(labels)  # (batch, filters)
+        projection = layers.Dot(axes=1, name=f"{name}_projection")([class_embedding, pooled])  # (batch, 1)
         logits = layers.Add(name=f"{name}_projected_logits")([logits, projection])
     logits = layers.Activation("linear", dtype="float32", name=f"{name}_output")(logits)
     return keras.Model([images, labels] if num_classes else images, logits, name=name)
