@@ -1,10 +1,12 @@
 """The floor and ceiling of the digit metrics, and the shipped classifier's accuracy.
 
-    python benchmarks/metrics_floor.py
+    python benchmarks/metrics_floor.py [--model_dirs=runs/vae,runs/dcgan] [--num_samples=500]
 
 Real train digits vs real test digits is the best any generator can hope for on `mnist_5k` ("floor"), at the
 sample sizes used: FD is biased upwards at small sample sizes, so the floor is reported for several sizes, each
 averaged over random subsets. Uniform noise and a single repeated digit give the other end of the scale.
+With `--model_dirs`, each trained model's samples are scored under the same protocol (`num_samples` generated
+vs the 4,500 train digits, whose floor is test-500-vs-train), so the numbers sit next to the floor.
 Writes benchmarks/results/metrics_floor.json.
 """
 
@@ -19,6 +21,8 @@ from absl import app, flags  # noqa: E402
 
 flags.DEFINE_string("result", "benchmarks/results/metrics_floor.json", "Where to write the JSON result.")
 flags.DEFINE_integer("repeats", 5, "Random subsets averaged per sample size.")
+flags.DEFINE_list("model_dirs", [], "Trained model directories (keras-gen train) whose samples to score too.")
+flags.DEFINE_integer("num_samples", 500, "Generated samples per model (500 matches the test split of the floor).")
 FLAGS = flags.FLAGS
 
 
@@ -70,8 +74,23 @@ def main(argv):
         train_images, np.repeat(test_images[:1], 500, axis=0), network)
     for key in ("noise_vs_train", "one_digit_repeated_vs_train"):
         print(key, json.dumps(results[key]))
+    if FLAGS.model_dirs:
+        from keras_gen.families import get_family
+        from keras_gen.training.runner import load_trained
+
+        results["models"] = {}
+        for model_dir in FLAGS.model_dirs:
+            model, config = load_trained(model_dir)
+            sample_images = get_family(config.model).sample_images
+            quality = metrics.evaluate_generator(lambda num, seed: sample_images(model, num, seed), train_images,
+                                                 num_samples=FLAGS.num_samples, feature_network=network)
+            # The optimizer's step count says how far the scored weights were trained (config.epochs is only
+            # what the last `train` call asked for).
+            steps = int(model.optimizer.iterations.numpy()) if getattr(model, "optimizer", None) is not None else None
+            results["models"][model_dir] = {"model": config.model, "optimizer_steps": steps, **quality}
+            print(model_dir, json.dumps(results["models"][model_dir]))
     results["seconds"] = round(time.time() - start, 1)
-    results["command"] = "python benchmarks/metrics_floor.py"
+    results["command"] = " ".join(["python benchmarks/metrics_floor.py"] + sys.argv[1:])
     results["passed"] = bool(results["classifier_test_accuracy"] > 0.97)
     os.makedirs(os.path.dirname(FLAGS.result), exist_ok=True)
     with open(FLAGS.result, "w") as f:
