@@ -9,6 +9,11 @@ from keras_gen.models.gan import _loss_function
 DIRECTIONS = ("a2b", "b2a")
 
 
+def _l1(images, reference):
+    """Mean absolute difference, in float32 (generators may compute in float16 under mixed precision)."""
+    return ops.mean(ops.abs(ops.cast(images, "float32") - ops.cast(reference, "float32")))
+
+
 @keras.saving.register_keras_serializable(package="keras_gen")
 class CycleGAN(keras.Model):
     """Two generators `G: A -> B`, `F: B -> A` and two discriminators `D_B`, `D_A`, trained on unpaired batches.
@@ -100,13 +105,20 @@ class CycleGAN(keras.Model):
         Defaults: Adam(2e-4, beta_1=0.5), the paper's.
         """
         super().compile(optimizer=None, **kwargs)
-        self.d_optimizer = keras.optimizers.get(d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5))
-        self.g_optimizer = keras.optimizers.get(g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5))
+        self.d_optimizer = self._loss_scaled(d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), "d_optimizer")
+        self.g_optimizer = self._loss_scaled(g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), "g_optimizer")
         self._cyclegan_compile_config = {
             "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
             "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
             **{key: kwargs[key] for key in ("run_eagerly", "jit_compile", "steps_per_execution") if key in kwargs},
         }
+
+    def _loss_scaled(self, optimizer, name):
+        # Under mixed_float16 the losses are scaled so small float16 gradients do not underflow (as in the GAN).
+        optimizer = keras.optimizers.get(optimizer)
+        if self.dtype_policy.name == "mixed_float16" and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_loss_scale")
+        return optimizer
 
     def get_compile_config(self):
         return getattr(self, "_cyclegan_compile_config", {})
@@ -155,14 +167,14 @@ class CycleGAN(keras.Model):
         adversarial = self.generator_loss(self.discriminator_b(fake_b, training=training)) + self.generator_loss(
             self.discriminator_a(fake_a, training=training)
         )
-        cycle = ops.mean(ops.abs(self.generator_ba(fake_b, training=training) - real_a)) + ops.mean(
-            ops.abs(self.generator_ab(fake_a, training=training) - real_b)
+        cycle = _l1(self.generator_ba(fake_b, training=training), real_a) + _l1(
+            self.generator_ab(fake_a, training=training), real_b
         )
         loss = adversarial + self.cycle_weight * cycle
         identity = ops.convert_to_tensor(0.0)
         if self.identity_weight > 0:
-            identity = ops.mean(ops.abs(self.generator_ab(real_b, training=training) - real_b)) + ops.mean(
-                ops.abs(self.generator_ba(real_a, training=training) - real_a)
+            identity = _l1(self.generator_ab(real_b, training=training), real_b) + _l1(
+                self.generator_ba(real_a, training=training), real_a
             )
             loss = loss + self.identity_weight * self.cycle_weight * identity
         logs = {"adversarial_loss": adversarial, "cycle_loss": cycle, "identity_loss": identity}
@@ -184,7 +196,8 @@ class CycleGAN(keras.Model):
         weights = self.generator_weights
         with tf.GradientTape() as tape:
             loss, logs, fake_a, fake_b = self.compute_generator_loss(real_a, real_b)
-        self.g_optimizer.apply(tape.gradient(loss, weights), weights)
+            scaled_loss = self.g_optimizer.scale_loss(loss)
+        self.g_optimizer.apply(tape.gradient(scaled_loss, weights), weights)
         return loss, logs, fake_a, fake_b
 
     def discriminator_step(self, real_a, real_b, fake_a, fake_b):
@@ -194,7 +207,8 @@ class CycleGAN(keras.Model):
         weights = self.discriminator_weights
         with tf.GradientTape() as tape:
             loss, logs = self.compute_discriminator_loss(real_a, real_b, fake_a, fake_b)
-        self.d_optimizer.apply(tape.gradient(loss, weights), weights)
+            scaled_loss = self.d_optimizer.scale_loss(loss)
+        self.d_optimizer.apply(tape.gradient(scaled_loss, weights), weights)
         return loss, logs
 
     def train_step(self, data):

@@ -179,7 +179,8 @@ class ImageTranslationGAN(GAN):
         """Style images -> latents: the encoder's mean, or (with `sample=True`) a draw from its posterior."""
         if self.style_encoder is None:
             raise ValueError("This model has no style encoder. Received: style_images")
-        mean, log_var = self.style_encoder(style_images, training=False)
+        mean, log_var = self.style_encoder(ops.convert_to_tensor(style_images, "float32"), training=False)
+        mean, log_var = ops.cast(mean, "float32"), ops.cast(log_var, "float32")
         if not sample:
             return mean
         return mean + ops.exp(0.5 * log_var) * keras.random.normal(ops.shape(mean), seed=self.seed_generator)
@@ -278,6 +279,7 @@ class ImageTranslationGAN(GAN):
             kl = None
             if self.style_encoder is not None:
                 mean, log_var = self.style_encoder(ops.convert_to_tensor(real_images, "float32"), training=True)
+                mean, log_var = ops.cast(mean, "float32"), ops.cast(log_var, "float32")
                 z = mean + ops.exp(0.5 * log_var) * keras.random.normal(ops.shape(mean), seed=self.seed_generator)
                 # KL(N(mean, var) || N(0, I)), summed over latent dims, averaged over the batch.
                 kl = ops.mean(-0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1))
