@@ -11,6 +11,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from keras_gen.training.distribute import per_replica_loss
+
 tfd = tfp.distributions
 
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -118,7 +120,7 @@ class VAE(keras.Model):
         with tf.GradientTape() as tape:
             reconstruction, kl = self.compute_terms(images, training=True)
             loss = tf.reduce_mean(reconstruction + self.beta * kl)
-            scaled_loss = self.optimizer.scale_loss(loss)
+            scaled_loss = self.optimizer.scale_loss(per_replica_loss(loss))
         gradients = tape.gradient(scaled_loss, self.trainable_weights)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
         self._step_metrics(reconstruction, kl)

@@ -25,10 +25,28 @@ def distribution_strategy(name):
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
+        # All local GPUs; on a machine without one, every logical CPU device (tests split the CPU in two).
+        gpus = tf.config.list_logical_devices("GPU")
+        return tf.distribute.MirroredStrategy([d.name for d in gpus or tf.config.list_logical_devices("CPU")])
     if name == "multi_worker":
         return tf.distribute.MultiWorkerMirroredStrategy()
     raise ValueError(f"`strategy` must be one of default, mirrored, multi_worker. Received: strategy={name!r}")
+
+
+def worker_id(strategy):
+    resolver = getattr(strategy, "cluster_resolver", None)
+    return 0 if resolver is None or resolver.task_id is None else int(resolver.task_id)
+
+
+def is_chief(strategy):
+    """True for single-process training, the `chief` task, or worker 0 of a cluster without a chief."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return True
+    if resolver.task_type == "chief":
+        return True
+    has_chief = "chief" in resolver.cluster_spec().as_dict()
+    return resolver.task_type == "worker" and worker_id(strategy) == 0 and not has_chief
 
 
 def train(config, callbacks=(), verbose="auto"):
@@ -38,14 +56,18 @@ def train(config, callbacks=(), verbose="auto"):
     `state.json` (resume points), `history.csv` (per-epoch metrics), `samples/epoch_NNNN.png` (sample grids).
     """
     family = get_family(config.model)
+    # A multi-worker strategy must exist before any other TensorFlow op runs in the process.
+    strategy = distribution_strategy(config.strategy)
     if config.dataset is None:
         config = config.replace(dataset=family.default_dataset)
+    if not is_chief(strategy):
+        # Every worker runs the same program; only the chief writes the real output directory.
+        config = config.replace(output_dir=os.path.join(config.output_dir, "workers", f"worker_{worker_id(strategy)}"))
     os.makedirs(config.output_dir, exist_ok=True)
     keras.config.set_dtype_policy(config.precision)
     keras.utils.set_random_seed(config.seed)
 
     train_ds, val_ds, info = family.make_datasets(config)
-    strategy = distribution_strategy(config.strategy)
     state = read_state(config.output_dir) if config.resume else None
     scope = strategy.scope() if config.strategy != "default" else contextlib.nullcontext()
     with scope:
@@ -63,6 +85,8 @@ def train(config, callbacks=(), verbose="auto"):
         logging.info("Already trained for %d epochs (asked for %d): nothing to do.", initial_epoch, config.epochs)
         return model
 
+    if config.strategy == "multi_worker":
+        _work_around_multi_worker_log_reduction(model)
     nan_guard = StopOnNaN()
     all_callbacks = [
         nan_guard,
@@ -79,6 +103,7 @@ def train(config, callbacks=(), verbose="auto"):
         epochs=config.epochs,
         initial_epoch=initial_epoch,
         steps_per_epoch=config.steps_per_epoch,
+        shuffle=False,  # the tf.data pipeline shuffles (seeded); Keras ignores this for datasets but warns
         callbacks=all_callbacks,
         verbose=verbose,
     )
@@ -86,6 +111,22 @@ def train(config, callbacks=(), verbose="auto"):
         raise TrainingDivergedError(nan_guard.message)
     _atomic_save(model, os.path.join(config.output_dir, MODEL_FILE))
     return model
+
+
+def _work_around_multi_worker_log_reduction(model):
+    """Keras 3 averages each step's logs across workers with `reduce(MEAN, axis=0)`, which fails on the scalar
+    logs every train_step returns ("Invalid reduction dimension 0", tensorflow/tensorflow#72388). Giving the logs
+    a leading axis of 1 makes that reduction the mean over replicas. Only the logs change, not the gradients.
+    """
+
+    def with_leading_axis(step):
+        def wrapped(data):
+            return {name: tf.reshape(value, [1]) for name, value in step(data).items()}
+
+        return wrapped
+
+    model.train_step = with_leading_axis(model.train_step)
+    model.test_step = with_leading_axis(model.test_step)
 
 
 def _atomic_save(model, path):
