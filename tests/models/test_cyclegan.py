@@ -107,3 +107,13 @@ def test_bad_arguments_are_named():
         CycleGAN(*([None] * 4), pool_size=2.5)
     with pytest.raises(ValueError, match="direction='up'"):
         cyclegan().translate(_images(1), "up")
+
+
+def test_mixed_precision_steps_use_loss_scaling():
+    keras.config.set_dtype_policy("mixed_float16")  # conftest restores float32 after the test
+    model = cyclegan()
+    model.compile()
+    assert isinstance(model.g_optimizer, keras.optimizers.LossScaleOptimizer)
+    loss, logs, fake_a, fake_b = model.generator_step(_images(2), _images(2))
+    d_loss, _ = model.discriminator_step(_images(2), _images(2), fake_a, fake_b)
+    assert np.isfinite(float(loss)) and np.isfinite(float(d_loss)) and logs["cycle_loss"].dtype == "float32"

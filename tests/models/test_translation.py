@@ -242,3 +242,12 @@ def test_family_helpers_region_agreement_and_resize_note(tmp_path):
     Image.fromarray(np.zeros((40, 20), np.uint8)).save(tmp_path / "input.png")
     sources, notes = read_sources([str(tmp_path / "input.png")], pix2pix())
     assert sources.shape == (1, 16, 16, 1) and notes == [f"{tmp_path / 'input.png'} resized from 20x40 to 16x16"]
+
+
+def test_mixed_precision_spade_with_style_encoder():
+    keras.config.set_dtype_policy("mixed_float16")  # conftest restores float32 after the test
+    model = spade(style=True)
+    model.compile()
+    assert isinstance(model.e_optimizer, keras.optimizers.LossScaleOptimizer)
+    loss, logs = model.generator_step(_images(2), _label_maps(2))
+    assert np.isfinite(float(loss)) and np.isfinite(float(logs["kl"]))
