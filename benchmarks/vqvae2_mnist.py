@@ -1,6 +1,6 @@
 """VQ-VAE-2 on mnist_5k, both stages through the shared runner; reports what issue 5 asks for.
 
-    python benchmarks/vqvae2_mnist.py [--epochs=12] [--prior_epochs=15] [--num_samples=1000]
+    python benchmarks/vqvae2_mnist.py [--epochs=12] [--prior_epochs=8] [--num_samples=1000] [--reuse_stage1]
 
 Stage 1 (`vqvae2`): reconstruction MSE on the 500 test digits and the test-set perplexity/usage of both code
 grids (14x14 bottom, 7x7 top). Stage 2 (`vqvae2_prior`): test cross-entropy of both priors, the time to sample
@@ -19,14 +19,15 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from absl import app, flags  # noqa: E402
 
 flags.DEFINE_integer("epochs", 12, "Stage-1 (VQ-VAE-2) epochs.")
-flags.DEFINE_integer("prior_epochs", 15, "Stage-2 (PixelCNN priors) epochs.")
+flags.DEFINE_integer("prior_epochs", 8, "Stage-2 (PixelCNN priors) epochs.")
 flags.DEFINE_integer("batch_size", 64, "Batch size of both stages.")
 flags.DEFINE_float("learning_rate", 1e-3, "Adam learning rate (stage 1).")
 flags.DEFINE_float("prior_learning_rate", 1e-3, "Adam learning rate (stage 2).")
 flags.DEFINE_string("options", "", "Stage-1 family options, key=value,...")
-flags.DEFINE_string("prior_options", "", "Stage-2 family options, key=value,...")
+flags.DEFINE_string("prior_options", "prior_filters=32,prior_layers=5", "Stage-2 family options, key=value,...")
 flags.DEFINE_integer("num_samples", 1000, "Class-conditional samples scored by the classifier FD / label accuracy.")
 flags.DEFINE_integer("sample_batch", 100, "Batch size whose sampling time is reported.")
+flags.DEFINE_bool("reuse_stage1", False, "Skip stage-1 training when <output_dir>/vqvae2 holds a trained model.")
 flags.DEFINE_string("output_dir", "runs/benchmark_vqvae2", "Training output (two subdirectories).")
 flags.DEFINE_string("result", "benchmarks/results/vqvae2_mnist.json", "Where to write the JSON result.")
 FLAGS = flags.FLAGS
@@ -42,7 +43,7 @@ def main(argv):
 
     from keras_gen.families import get_family
     from keras_gen.training.config import TrainConfig, parse_options
-    from keras_gen.training.runner import train
+    from keras_gen.training.runner import load_trained, train
     from keras_gen.utils.images import save_grid
 
     result = {"dataset": "mnist_5k", "batch_size": FLAGS.batch_size}
@@ -53,8 +54,13 @@ def main(argv):
                          learning_rate=FLAGS.learning_rate, output_dir=stage1_dir, sample_every=0,
                          options=parse_options(FLAGS.options))
     start = time.time()
-    vqvae = train(config, verbose=2)
-    result["stage1"] = {"epochs": FLAGS.epochs, "options": FLAGS.options, "train_seconds": round(time.time() - start, 1),
+    if FLAGS.reuse_stage1 and os.path.exists(os.path.join(stage1_dir, "model.keras")):
+        vqvae, config = load_trained(stage1_dir)
+        train_seconds = "reused"
+    else:
+        vqvae = train(config, verbose=2)
+        train_seconds = round(time.time() - start, 1)
+    result["stage1"] = {"epochs": config.epochs, "options": FLAGS.options, "train_seconds": train_seconds,
                         **get_family("vqvae2").evaluate(vqvae, config, _args())}
     print(json.dumps(result["stage1"], indent=2, sort_keys=True), flush=True)
 
