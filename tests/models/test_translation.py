@@ -124,7 +124,7 @@ def test_spade_output_follows_the_latent_and_the_style():
 
 
 @pytest.mark.parametrize("make,inputs", [
-    (pix2pix, lambda: _images(2)),
+    # pix2pix's round trip and resume run through the runner in tests/families/test_translation.py.
     (lambda: spade(style=True), lambda: [_label_maps(2), RNG.normal(size=(2, 4)).astype("float32")]),
 ])
 def test_keras_roundtrip_and_resume(tmp_path, make, inputs):
@@ -145,12 +145,16 @@ def test_keras_roundtrip_and_resume(tmp_path, make, inputs):
 
 
 def test_export_loads_in_a_fresh_process_and_rejects_wrong_sizes(tmp_path):
-    pix, sp = pix2pix(), spade(style=True)
+    from keras_gen.export.translation import TranslationEndpoints
+    from tests.models.test_cyclegan import cyclegan
+
+    pix, sp, cycle = pix2pix(), spade(style=True), cyclegan()
     images = (_images(2) + 1) / 2
     label_ids = RNG.integers(0, 3, (2, 16, 16)).astype("int32")
     export_translation(pix, str(tmp_path / "pix2pix"), "pix2pix")
     export_translation(sp, str(tmp_path / "spade"), "spade")
-    # One fresh interpreter (no keras_gen) loads both exports and calls every signature.
+    export_translation(cycle, str(tmp_path / "cyclegan"), "cyclegan")
+    # One fresh interpreter (no keras_gen) loads the three exports and calls every signature.
     out = run_in_fresh_process(f"""
     import json, sys
     import numpy as np
@@ -159,7 +163,9 @@ def test_export_loads_in_a_fresh_process_and_rejects_wrong_sizes(tmp_path):
     label_map = tf.constant({label_ids.tolist()!r}, tf.int32)
     pix2pix = tf.saved_model.load({str(tmp_path / "pix2pix")!r}).signatures
     spade = tf.saved_model.load({str(tmp_path / "spade")!r}).signatures
+    cyclegan = tf.saved_model.load({str(tmp_path / "cyclegan")!r}).signatures
     out = {{
+        "cyclegan_b2a": cyclegan["translate"](images=images, direction=tf.constant("b2a"))["images"].numpy().tolist(),
         "pix2pix": pix2pix["translate"](images=images)["images"].numpy().tolist(),
         "spade": spade["translate"](label_map=label_map, seed=tf.constant(1))["images"].numpy().tolist(),
         "spade_style": spade["translate_with_style"](label_map=label_map, style_images=images)["images"].numpy().tolist(),
@@ -173,6 +179,18 @@ def test_export_loads_in_a_fresh_process_and_rejects_wrong_sizes(tmp_path):
     expected = (np.asarray(sp.translate(one_hot, sp.encode_style(images * 2 - 1))) + 1) / 2
     np.testing.assert_allclose(np.asarray(out["spade_style"]), expected, atol=1e-5)
     assert np.asarray(out["spade"]).shape == (2, 16, 16, 1)
+    expected = (np.asarray(cycle.translate(images * 2 - 1, "b2a")) + 1) / 2
+    np.testing.assert_allclose(np.asarray(out["cyclegan_b2a"]), expected, atol=1e-5)
+
+    # The app's endpoints give the same numbers over the model and over its export.
+    from_model = TranslationEndpoints(model=sp, family="spade")
+    from_export = TranslationEndpoints(export_dir=str(tmp_path / "spade"))
+    assert (from_model.source, from_model.source_shape, from_model.num_label_classes) == ("label_map", (16, 16), 3)
+    assert (from_export.source, from_export.source_shape, from_export.has_style_encoder) == ("label_map", (16, 16), True)
+    np.testing.assert_allclose(from_model.translate_label_map(label_ids, seed=5),
+                               from_export.translate_label_map(label_ids, seed=5), atol=1e-5)
+    np.testing.assert_allclose(from_model.translate_label_map(label_ids, style_images=images),
+                               from_export.translate_label_map(label_ids, style_images=images), atol=1e-5)
 
     import tensorflow as tf
     loaded = tf.saved_model.load(str(tmp_path / "pix2pix"))
@@ -211,20 +229,6 @@ def test_image_quality_metrics():
     assert set(image_quality(noisy, reference)) == {"psnr", "ssim"}
     with pytest.raises(ValueError, match="same shape"):
         psnr(noisy, reference[:1])
-
-
-def test_endpoints_agree_between_model_and_export(tmp_path):
-    from keras_gen.export.translation import TranslationEndpoints
-
-    model = spade(style=False)
-    export_translation(model, str(tmp_path / "spade"), "spade")
-    from_model = TranslationEndpoints(model=model, family="spade")
-    from_export = TranslationEndpoints(export_dir=str(tmp_path / "spade"))
-    assert (from_model.source, from_model.source_shape, from_model.num_label_classes) == ("label_map", (16, 16), 3)
-    assert (from_export.source, from_export.source_shape, from_export.has_style_encoder) == ("label_map", (16, 16), False)
-    label_ids = RNG.integers(0, 3, (2, 16, 16))
-    np.testing.assert_allclose(from_model.translate_label_map(label_ids, seed=5),
-                               from_export.translate_label_map(label_ids, seed=5), atol=1e-5)
 
 
 def test_family_helpers_region_agreement_and_resize_note(tmp_path):
