@@ -5,6 +5,7 @@ import tensorflow as tf
 from keras import ops
 
 from keras_gen.layers.pixelcnn import GatedPixelCNNBlock
+from keras_gen.training.distribute import per_replica_loss
 
 
 def build_pixelcnn_prior_network(
@@ -88,7 +89,8 @@ def build_pixelcnn_prior_network(
         )
     h = keras.layers.ReLU(name=f"{name}_out_relu1")(horizontal)
     h = keras.layers.Conv2D(filters, 1, activation="relu", name=f"{name}_out_conv1")(h)
-    logits = keras.layers.Conv2D(num_embeddings, 1, name=f"{name}_logits")(h)  # (b, h, w, K)
+    # float32 logits under mixed precision: softmax and sampling need the range.
+    logits = keras.layers.Conv2D(num_embeddings, 1, dtype="float32", name=f"{name}_logits")(h)  # (b, h, w, K)
     return keras.Model(inputs, logits, name=name)
 
 
@@ -136,7 +138,8 @@ class PixelCNNPrior(keras.Model):
     def train_step(self, data):
         with tf.GradientTape() as tape:
             loss = self.compute_loss_value(data, training=True)
-        gradients = tape.gradient(loss, self.trainable_weights)
+            scaled_loss = self.optimizer.scale_loss(per_replica_loss(loss))
+        gradients = tape.gradient(scaled_loss, self.trainable_weights)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
         self.loss_tracker.update_state(loss)
         return {m.name: m.result() for m in self.metrics}
@@ -196,7 +199,7 @@ class PixelCNNPrior(keras.Model):
         for position in tf.range(height * width):
             row, col = position // width, position % width
             logits = self.network({**conditioning, "codes": codes}, training=False)
-            logits = logits[:, row, col, :] / temperature  # (batch, K)
+            logits = tf.cast(logits[:, row, col, :], tf.float32) / temperature  # (batch, K)
             step_seed = tf.stack([seed, seed_offset + position])
             drawn = tf.random.stateless_categorical(logits, 1, seed=step_seed, dtype=tf.int32)[:, 0]  # (batch,)
             # Write the drawn codes at (row, col); later steps only read positions before it.

@@ -13,6 +13,7 @@ from keras import ops
 
 from keras_gen.layers.vector_quantizer import VectorQuantizer
 from keras_gen.models.pixelcnn import PixelCNNPrior, build_pixelcnn_prior_network
+from keras_gen.training.distribute import per_replica_loss
 
 
 def _residual_stack(x, channels, residual_channels, num_blocks, name):
@@ -190,7 +191,8 @@ class VQVAE2(keras.Model):
         images = data[0] if isinstance(data, (tuple, list)) else data
         with tf.GradientTape() as tape:
             values = self._loss_values(images, training=True)
-        gradients = tape.gradient(values["loss"], self.trainable_weights)
+            scaled_loss = self.optimizer.scale_loss(per_replica_loss(values["loss"]))
+        gradients = tape.gradient(scaled_loss, self.trainable_weights)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
         return self._record(values)
 
@@ -335,7 +337,8 @@ class VQVAE2Prior(keras.Model):
         weights = self.top_prior.trainable_weights + self.bottom_prior.trainable_weights
         with tf.GradientTape() as tape:
             values = self._loss_values(data, training=True)
-        gradients = tape.gradient(values["loss"], weights)
+            scaled_loss = self.optimizer.scale_loss(per_replica_loss(values["loss"]))
+        gradients = tape.gradient(scaled_loss, weights)
         self.optimizer.apply_gradients(zip(gradients, weights))
         return self._record(values)
 
