@@ -22,7 +22,7 @@ registry, where `keras_gen.data.load(name)` yields its *target* images (with dig
 
 import dataclasses
 import functools
-from typing import Callable, Optional, Tuple
+from typing import Callable, Tuple
 
 import numpy as np
 import tensorflow as tf

@@ -3,7 +3,6 @@ import numpy as np
 import pytest
 
 from keras_gen.layers.spade import SPADE
-from tests.helpers import assert_layer_config_roundtrip
 
 
 def _label_map(rng, batch, size, classes=3):
