@@ -29,7 +29,7 @@ import tensorflow as tf
 
 from keras_gen.data.offline import mnist_5k_arrays
 from keras_gen.data.registry import VALUE_RANGES, DatasetInfo, register_dataset, to_value_range
-from keras_gen.data.tfds_sources import tfds_source
+from keras_gen.data.tfds_sources import DatasetUnavailableError, tfds_source
 
 DIGIT_SIZE = 32  # 28x28 digits zero-padded by 2 on each side: divisible by 2**5 for U-Nets, by 4 for SR
 SR_FACTOR = 4
@@ -150,7 +150,14 @@ def load_pairs(
             ds = ds.shuffle(5_000, seed=shuffle_seed, reshuffle_each_iteration=True)
         return ds
 
-    data = _PAIRED[name].source(split, data_dir)
+    try:
+        data = _PAIRED[name].source(split, data_dir)
+    except DatasetUnavailableError as error:
+        # Point at the offline *paired* sets rather than the generic digits the tfds message suggests.
+        message = str(error).split(", or train offline")[0].rstrip(".")
+        raise DatasetUnavailableError(
+            f"{message}, or train offline on a bundled digit set: {', '.join(paired_names(offline_only=True))}."
+        ) from None
     if info.paired:
         def convert(source, target, label):
             del label

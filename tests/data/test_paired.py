@@ -66,6 +66,14 @@ def test_tfds_sets_fail_fast_offline(tmp_path):
         source("train", str(tmp_path))
 
 
+def test_load_pairs_offline_error_points_at_the_digit_pairs(tmp_path, monkeypatch):
+    from keras_gen.data import tfds_sources
+
+    monkeypatch.setattr(tfds_sources, "network_reachable", lambda *args, **kwargs: False)
+    with pytest.raises(DatasetUnavailableError, match="digits_edges, digits_labelmap, digits_sr4, digits_thick"):
+        paired.load_pairs("cycle_gan_horse2zebra", data_dir=str(tmp_path))
+
+
 def test_cycle_gan_loader_with_mock_data(tmp_path):
     source = paired.cycle_gan_source("horse2zebra", size=16, probe=lambda: True)
     with tfds.testing.mock_data(num_examples=3):
