@@ -338,22 +338,36 @@ def read_sources(paths, model, num_label_classes=0):
 def translate_command(model, config, args):
     """`--input a.png[,b.png]` (else 8 test sources) -> `--out` grid of (input, output) rows.
 
-    CycleGAN: `--options direction=b2a` translates B -> A (default a2b).
+    CycleGAN: `--options direction=b2a` translates B -> A (default a2b). SPADE: the style latent is drawn
+    with `--seed`, or encoded from a style image with `--options style=IMG` (needs the style encoder).
     """
     info = paired.get_paired_info(config.dataset)
-    direction = parse_options(getattr(args, "options", "") or "").get("direction", "a2b")
+    options = parse_options(getattr(args, "options", "") or "")
+    direction = options.get("direction", "a2b")
     if direction not in DIRECTIONS:
         raise ValueError(f"Option `direction` must be one of {DIRECTIONS}. Received: direction={direction!r}")
+    is_cyclegan = isinstance(model, CycleGAN)
     notes = []
     if getattr(args, "input", None):
         sources, notes = read_sources([p for p in args.input.split(",") if p], model,
-                                      0 if isinstance(model, CycleGAN) else info.num_label_classes)
+                                      0 if is_cyclegan else info.num_label_classes)
     else:
-        domain = 1 if isinstance(model, CycleGAN) and direction == "b2a" else 0
+        domain = 1 if is_cyclegan and direction == "b2a" else 0
         sources = paired.pairs_as_numpy(config.dataset, "test", limit=8, data_dir=config.data_dir)[domain]
-    outputs = (_translate(model, sources, direction) + 1.0) / 2.0
+    if not is_cyclegan and model.uses_latent:
+        if "style" in options:
+            if model.style_encoder is None:
+                raise ValueError(f"This model has no style encoder. Received: style={options['style']!r}")
+            style = load_image(options["style"], model.generator.outputs[0].shape[1:3], model.generator.outputs[0].shape[-1])
+            z = np.repeat(np.asarray(model.encode_style(style[None] * 2.0 - 1.0)), len(sources), axis=0)
+        else:
+            z = model.sample_latent(len(sources), seed=int(getattr(args, "seed", 0) or 0))
+        outputs = np.asarray(model.translate(sources, z))
+    else:
+        outputs = _translate(model, sources, direction)
+    outputs = (outputs + 1.0) / 2.0
     target_shape = outputs.shape[1:]
-    shown = source_as_image(sources, target_shape, 0 if isinstance(model, CycleGAN) else info.num_label_classes)
+    shown = source_as_image(sources, target_shape, 0 if is_cyclegan else info.num_label_classes)
     grid = np.stack([shown, outputs], axis=1).reshape((-1,) + target_shape)
     written = save_grid(grid, args.out, ncols=2, scale=4)
     return written + (f" ({'; '.join(notes)})" if notes else "")
