@@ -1,3 +1,4 @@
+import os
 import socket
 
 import numpy as np
@@ -6,8 +7,9 @@ from PIL import Image
 
 from keras_gen.latent.arithmetic import vector_arithmetic
 from keras_gen.latent.interpolation import slerp
-from keras_gen.training.config import TrainConfig
-from keras_gen.training.runner import train
+from keras_gen import data
+from keras_gen.families import get_family
+from keras_gen.training.config import TrainConfig, config_path
 
 
 def free_port():
@@ -22,9 +24,14 @@ def served(tmp_path_factory):
 
     from apps.gan_app import build_app, load_endpoints
 
-    model_dir = str(tmp_path_factory.mktemp("app") / "cgan")
-    train(TrainConfig(model="cgan", dataset="synthetic_16", epochs=1, steps_per_epoch=1, batch_size=4, latent_dim=4,
-                      output_dir=model_dir, sample_every=0, options={"base_filters": "4"}), verbose=0)
+    # A model directory as `keras-gen train` writes it (config.json + model.keras), without the training time.
+    model_dir = tmp_path_factory.mktemp("app") / "cgan"
+    os.makedirs(model_dir)
+    config = TrainConfig(model="cgan", dataset="synthetic_16", latent_dim=4, output_dir=str(model_dir),
+                         options={"base_filters": "4"})
+    get_family("cgan").build_model(config, data.get_info("synthetic_16")).save(str(model_dir / "model.keras"))
+    config.to_json(config_path(str(model_dir)))
+    model_dir = str(model_dir)
     demo = build_app(model_dir)
     port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, show_error=True)
