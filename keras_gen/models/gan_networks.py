@@ -187,13 +187,14 @@ def build_dcgan_discriminator(
     normalization="batch",
     attention_resolution=None,
     dropout=0.0,
+    projection_dim=256,
     name="dcgan_discriminator",
 ):
     """`images -> logits (batch, 1)` (or `[images, labels] -> logits`): stride-2 convolutions with LeakyReLU(0.2),
     no normalization on the first layer.
 
-    With `num_classes` it is a projection discriminator: `logits = dense(flatten(h)) + <embed(y), pool(h)>`,
-    `h` the last feature map and `pool` global average pooling.
+    With `num_classes` it is a projection discriminator: `logits = w . phi(x) + <embed(y), phi(x)>` with
+    `phi(x) = leaky_relu(dense(flatten(h)))` of size `projection_dim`, `h` the last feature map.
 
     Args:
         spectral_norm: spectrally normalize every conv/dense layer.
@@ -222,16 +223,19 @@ def build_dcgan_discriminator(
             x = SelfAttention2D(spectral_norm=spectral_norm, name=f"{name}_attention")(x)
         filters *= 2
     features = layers.Flatten(name=f"{name}_features")(x)  # (batch, size*size*filters)
-    logits = _maybe_sn(layers.Dense(1, name=f"{name}_logits"), spectral_norm)(features)
     if num_classes:
-        # phi(x) for the projection: globally pooled features, so the class embedding has one entry per channel.
-        pooled = layers.GlobalAveragePooling2D(name=f"{name}_pooled_features")(x)  # (batch, filters)
+        # phi(x) for the projection: a dense layer over the flattened features. Global pooling (as in the deep
+        # ResNet discriminators of the paper) would throw away the layout a shallow DCGAN D needs to tell digits apart.
+        dense = layers.Dense(projection_dim, name=f"{name}_projection_features")
+        phi = layers.LeakyReLU(0.2, name=f"{name}_projection_act")(_maybe_sn(dense, spectral_norm)(features))
         # Not spectrally normalized: keras.layers.SpectralNormalization casts its output to the input dtype,
         # which for integer labels would truncate the embedding and cut its gradient.
-        embedding = layers.Embedding(num_classes, pooled.shape[-1], name=f"{name}_class_embedding")
-        class_embedding = embedding(labels)  # (batch, filters)
-        projection = layers.Dot(axes=1, name=f"{name}_projection")([class_embedding, pooled])  # (batch, 1)
+        class_embedding = layers.Embedding(num_classes, projection_dim, name=f"{name}_class_embedding")(labels)
+        logits = _maybe_sn(layers.Dense(1, name=f"{name}_logits"), spectral_norm)(phi)  # (batch, 1)
+        projection = layers.Dot(axes=1, name=f"{name}_projection")([class_embedding, phi])  # (batch, 1)
         logits = layers.Add(name=f"{name}_projected_logits")([logits, projection])
+    else:
+        logits = _maybe_sn(layers.Dense(1, name=f"{name}_logits"), spectral_norm)(features)
     logits = layers.Activation("linear", dtype="float32", name=f"{name}_output")(logits)
     return keras.Model([images, labels] if num_classes else images, logits, name=name)
 
