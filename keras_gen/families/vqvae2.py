@@ -9,7 +9,8 @@
 Options (`--options key=value,...`), stage 1: channels (64), embedding_dim (16), top_codes (64),
 bottom_codes (128), beta (0.25), ema (true), decay (0.99), restart_threshold (0.03), data_variance (default:
 the training pixels' variance).
-Stage 2: vqvae_dir, prior_filters (64), prior_layers (6), bottom_prior_layers (prior_layers), temperature (1.0).
+Stage 2: vqvae_dir, prior_filters (32), prior_layers (5), bottom_prior_layers (prior_layers), bottom_labels (true:
+the bottom prior sees the class too), temperature (1.0). The prior defaults are sized for a CPU.
 """
 
 import keras
@@ -77,13 +78,14 @@ def build_prior_model(config, info):
     if tuple(vqvae.image_shape) != tuple(info.image_shape):
         raise ValueError(f"The VQ-VAE-2 was trained on {vqvae.image_shape} images, dataset {config.dataset!r} has "
                          f"{info.image_shape}. Received: dataset={config.dataset!r}")
-    layers = config.option("prior_layers", 6, int)
+    layers = config.option("prior_layers", 5, int)
     model = build_vqvae2_prior(
         vqvae,
         num_classes=info.num_classes or None,
-        filters=config.option("prior_filters", 64, int),
+        filters=config.option("prior_filters", 32, int),
         num_layers=layers,
         bottom_num_layers=config.option("bottom_prior_layers", layers, int),
+        bottom_class_conditional=config.option("bottom_labels", True, bool),
     )
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), jit_compile=config.jit_compile)
     return model

@@ -266,7 +266,7 @@ def build_vqvae2(
 class VQVAE2Prior(keras.Model):
     """Stage 2 of VQ-VAE-2: PixelCNN priors over a trained (frozen) `VQVAE2`'s code grids.
 
-    The top prior models p(top codes | label); the bottom prior p(bottom codes | top codes). `fit` takes
+    The top prior models p(top codes | label); the bottom prior p(bottom codes | top codes[, label]). `fit` takes
     `(images, labels)` batches, encodes them with the frozen VQ-VAE-2 and trains both priors on the codes
     with categorical cross-entropy. `generate` samples top codes, then bottom codes, then decodes them.
 
@@ -310,9 +310,12 @@ class VQVAE2Prior(keras.Model):
             raise ValueError("The top prior is class-conditional: train on (images, labels). Received: labels=None")
         top_indices, bottom_indices = self.vqvae.encode(images)
         top_inputs = {"codes": top_indices}
+        bottom_inputs = {"codes": bottom_indices, "condition": top_indices}
         if self.class_conditional:
             top_inputs["labels"] = ops.cast(labels, "int32")
-        return top_inputs, {"codes": bottom_indices, "condition": top_indices}
+        if self.bottom_prior.conditional_on_labels:
+            bottom_inputs["labels"] = ops.cast(labels, "int32")
+        return top_inputs, bottom_inputs
 
     def call(self, inputs, training=False):
         """`(images, labels)` -> `{"top_logits", "bottom_logits"}` of the priors on the images' codes."""
@@ -351,8 +354,10 @@ class VQVAE2Prior(keras.Model):
             num_samples, labels = tf.shape(labels)[0], None  # unconditional: only the count matters
         top_indices = self.top_prior.sample(num_samples, labels=labels, temperature=temperature, seed=seed)
         height, width = self.top_prior.grid_shape
-        bottom_indices = self.bottom_prior.sample(condition=top_indices, temperature=temperature, seed=seed,
-                                                  seed_offset=height * width)
+        bottom_indices = self.bottom_prior.sample(
+            condition=top_indices, labels=labels if self.bottom_prior.conditional_on_labels else None,
+            temperature=temperature, seed=seed, seed_offset=height * width,
+        )
         return top_indices, bottom_indices
 
     def generate(self, num_samples=None, labels=None, temperature=1.0, seed=0):
@@ -376,9 +381,14 @@ class VQVAE2Prior(keras.Model):
 
 
 def build_vqvae2_prior(vqvae, num_classes=None, filters=64, num_layers=6, bottom_filters=None, bottom_num_layers=None,
-                       kernel_size=3):
+                       kernel_size=3, bottom_class_conditional=True):
     """Priors for a trained `vqvae`: a (class-conditional when `num_classes`) top PixelCNN and a bottom
-    PixelCNN conditioned on the top codes."""
+    PixelCNN conditioned on the top codes, and on the class too when `bottom_class_conditional`.
+
+    The paper conditions only the top prior on the class (its 32x32 top grid holds the object's identity). On
+    28x28 digits the 7x7 top grid uses few codes and much of the digit's identity lives in the 14x14 bottom
+    grid: with a bottom prior that only sees the top codes, class-conditional samples came out at chance-level
+    label accuracy, so the bottom prior sees the label as well by default."""
     top_network = build_pixelcnn_prior_network(
         vqvae.top_grid_shape, vqvae.top_quantizer.num_embeddings, filters, num_layers, kernel_size,
         num_classes=num_classes, name="top_prior",
@@ -386,7 +396,8 @@ def build_vqvae2_prior(vqvae, num_classes=None, filters=64, num_layers=6, bottom
     bottom_network = build_pixelcnn_prior_network(
         vqvae.bottom_grid_shape, vqvae.bottom_quantizer.num_embeddings, bottom_filters or filters,
         bottom_num_layers or num_layers, kernel_size, condition_grid_shape=vqvae.top_grid_shape,
-        condition_num_embeddings=vqvae.top_quantizer.num_embeddings, name="bottom_prior",
+        condition_num_embeddings=vqvae.top_quantizer.num_embeddings,
+        num_classes=num_classes if bottom_class_conditional else None, name="bottom_prior",
     )
     return VQVAE2Prior(vqvae, PixelCNNPrior(top_network, name="top_prior_model"),
                        PixelCNNPrior(bottom_network, name="bottom_prior_model"), name="vqvae2_prior")

@@ -105,6 +105,9 @@ def test_prior_stage_trains_priors_only_and_samples(tmp_path):
     vqvae.fit(images, batch_size=6, epochs=1, verbose=0)
     vqvae_weights = [w.numpy().copy() for w in vqvae.weights]
     prior = _prior_model(vqvae)
+    assert prior.top_prior.conditional_on_labels and prior.bottom_prior.conditional_on_labels
+    assert not build_vqvae2_prior(vqvae, num_classes=3, filters=8, num_layers=2,
+                                  bottom_class_conditional=False).bottom_prior.conditional_on_labels
     logs = prior.train_on_batch(images, labels, return_dict=True)
     assert set(logs) == {"loss", "top_loss", "bottom_loss"}
     np.testing.assert_allclose(logs["top_loss"], np.log(8), atol=0.3)
