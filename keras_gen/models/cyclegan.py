@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_gen.layers.image_pool import ImagePool
 from keras_gen.models.gan import _loss_function
+from keras_gen.training.distribute import per_replica_loss
 
 DIRECTIONS = ("a2b", "b2a")
 
@@ -196,7 +197,7 @@ class CycleGAN(keras.Model):
         weights = self.generator_weights
         with tf.GradientTape() as tape:
             loss, logs, fake_a, fake_b = self.compute_generator_loss(real_a, real_b)
-            scaled_loss = self.g_optimizer.scale_loss(loss)
+            scaled_loss = self.g_optimizer.scale_loss(per_replica_loss(loss))
         self.g_optimizer.apply(tape.gradient(scaled_loss, weights), weights)
         return loss, logs, fake_a, fake_b
 
@@ -207,7 +208,7 @@ class CycleGAN(keras.Model):
         weights = self.discriminator_weights
         with tf.GradientTape() as tape:
             loss, logs = self.compute_discriminator_loss(real_a, real_b, fake_a, fake_b)
-            scaled_loss = self.d_optimizer.scale_loss(loss)
+            scaled_loss = self.d_optimizer.scale_loss(per_replica_loss(loss))
         self.d_optimizer.apply(tape.gradient(scaled_loss, weights), weights)
         return loss, logs
 

@@ -20,6 +20,7 @@ import keras
 from keras import ops
 
 from keras_gen.models.gan import GAN
+from keras_gen.training.distribute import per_replica_loss
 
 FEATURE_SOURCES = ("discriminator", "vgg19")
 VGG_LAYER = "block2_conv2"  # 32x32 inputs leave too few pixels for the paper's block5_conv4
@@ -288,8 +289,8 @@ class ImageTranslationGAN(GAN):
                 inputs = self.generator_inputs(batch_size, condition)
             fake_images = self.generator(inputs, training=True)
             loss, logs = self.compute_generator_loss(real_images, fake_images, condition, kl=kl)
-            scaled_loss = self.g_optimizer.scale_loss(loss)
-            encoder_loss = None if self.style_encoder is None else self.e_optimizer.scale_loss(loss)
+            scaled_loss = self.g_optimizer.scale_loss(per_replica_loss(loss))
+            encoder_loss = None if self.style_encoder is None else self.e_optimizer.scale_loss(per_replica_loss(loss))
         self.g_optimizer.apply(tape.gradient(scaled_loss, weights), weights)
         if self.style_encoder is not None:
             self.e_optimizer.apply(tape.gradient(encoder_loss, encoder_weights), encoder_weights)
