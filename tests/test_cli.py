@@ -55,6 +55,7 @@ def test_evaluate_prints_one_json_object_and_writes_it(trained_dir, tmp_path):
     assert metrics == json.load(open(out))
     assert metrics["num_examples"] == 64 and metrics["iw_samples"] == 20
     assert metrics["iw_log_likelihood_nats"] > metrics["test_elbo_nats"]
+    assert metrics["fd"] > 0 and 0 <= metrics["precision"] <= 1 and metrics["num_generated"] == 1000
     assert os.path.exists(os.path.join(trained_dir, "metrics.json"))
 
 

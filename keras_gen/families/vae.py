@@ -8,6 +8,7 @@ from keras_gen import data
 from keras_gen.export.vae import export_vae
 from keras_gen.families import ModelFamily, register
 from keras_gen.latent import tools
+from keras_gen.metrics.evaluate import evaluate_generator, load_real_images
 from keras_gen.metrics.likelihood import evaluate_likelihood
 from keras_gen.models.vae import build_vae
 from keras_gen.utils.images import load_image, save_grid
@@ -59,8 +60,15 @@ def evaluate(model, config, args):
                      data_dir=config.data_dir)
     if getattr(args, "num_examples", None):
         test = test.unbatch().take(args.num_examples).batch(100)
-    return {"model": config.model, "dataset": config.dataset,
-            **evaluate_likelihood(model, test, iw_samples=getattr(args, "iw_samples", None) or 1000)}
+    results = evaluate_likelihood(model, test, iw_samples=getattr(args, "iw_samples", None) or 1000)
+    # Sample quality of decoded prior samples (the decoder's mean images) against the test split, in the shipped
+    # classifier's feature space for grey images (InceptionV3 with --inception_weights for colour ones).
+    real_images, _ = load_real_images(config.dataset, "test", data_dir=config.data_dir)
+    num = max(int(getattr(args, "num_examples", None) or 1000), 2)
+    results.update(evaluate_generator(lambda count, seed: sample_images(model, count, seed), real_images,
+                                      num_samples=num, seed=config.seed, kid_subset_size=min(1000, num, len(real_images)),
+                                      inception_weights=getattr(args, "inception_weights", None)))
+    return {"model": config.model, "dataset": config.dataset, **results}
 
 
 def sample_images(model, num, seed):
