@@ -52,6 +52,9 @@ def is_chief(strategy):
 def train(config, callbacks=(), verbose="auto"):
     """Trains `config.model` and writes `config.output_dir`; returns the trained model.
 
+    Generic options: `fd_every=N` computes the classifier Frechet distance of samples every N epochs into the
+    logs (history.csv, TensorBoard); `tensorboard=true` writes TensorBoard logs to `logs/`.
+
     Output directory: `config.json` (the recipe), `model.keras` (final), `checkpoints/epoch_NNNN.keras` and
     `state.json` (resume points), `history.csv` (per-epoch metrics), `samples/epoch_NNNN.png` (sample grids).
     """
@@ -88,14 +91,24 @@ def train(config, callbacks=(), verbose="auto"):
     if config.strategy == "multi_worker":
         _work_around_multi_worker_log_reduction(model)
     nan_guard = StopOnNaN()
+    # Callbacks that add to the logs (the FD callback) run before the ones that write the logs out.
+    metric_callbacks = list(callbacks)
+    fd_every = config.option("fd_every", 0, int)
+    if fd_every and family.sample_images is not None:
+        from keras_gen.training.eval_callback import frechet_distance_callback
+
+        metric_callbacks.append(frechet_distance_callback(family.sample_images, config.dataset, every=fd_every,
+                                                          data_dir=config.data_dir, seed=config.seed))
     all_callbacks = [
         nan_guard,
+        *metric_callbacks,
         EpochCheckpoint(config.output_dir, nan_guard=nan_guard),
         keras.callbacks.CSVLogger(os.path.join(config.output_dir, "history.csv"), append=initial_epoch > 0),
     ]
+    if config.option("tensorboard", False, bool):
+        all_callbacks.append(keras.callbacks.TensorBoard(os.path.join(config.output_dir, "logs")))
     if family.sample_images is not None and config.sample_every:
         all_callbacks.append(SampleGrid(family.sample_images, os.path.join(config.output_dir, "samples"), config.sample_every))
-    all_callbacks.extend(callbacks)
 
     model.fit(
         train_ds,

@@ -87,3 +87,13 @@ def test_options_parse_and_type_check():
     with pytest.raises(ValueError, match="Option `beta` must be a float. Received: beta='half'"):
         config.option("beta", 1.0, float)
     assert TrainConfig(options={"beta": "0.5"}).option("beta", 1.0, float) == 0.5
+
+
+def test_fd_every_and_tensorboard_options_reach_history_csv_and_logs(tmp_path):
+    train(tiny_config(tmp_path, epochs=2, options={"hidden_units": "16", "fd_every": "1", "tensorboard": "true"}),
+          verbose=0)
+    header, *rows = open(tmp_path / "history.csv").read().splitlines()
+    assert "fd" in header.split(","), header
+    column = header.split(",").index("fd")
+    assert all(float(row.split(",")[column]) > 0 for row in rows)
+    assert os.listdir(tmp_path / "logs")
