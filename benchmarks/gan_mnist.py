@@ -1,7 +1,7 @@
 """DCGAN and a class-conditional GAN on mnist_5k, judged by the shipped MNIST classifier.
 
-    python benchmarks/gan_mnist.py --models=dcgan --epochs=60 --budget_minutes=12
-    python benchmarks/gan_mnist.py --models=cgan --epochs=60 --budget_minutes=12
+    python benchmarks/gan_mnist.py --models=dcgan --epochs=60 --budget_minutes=12 --options=base_filters=32
+    python benchmarks/gan_mnist.py --models=cgan --epochs=60 --budget_minutes=12 --options=base_filters=32
 
 For each model: train with the family's recipe (`keras_gen.training.runner.train`, the `keras-gen train` path),
 stop at `--epochs` or when the per-model wall-time budget runs out, then draw 1,000 samples and report
