@@ -192,3 +192,15 @@ def test_networks_shapes_names_and_variants():
     np.testing.assert_allclose(regularizer(np.eye(3, dtype=np.float32)), 0.0)
     # columns (1, 1) and (1, -1) are orthogonal, (1, 0) and (1, 1) are not: off-diagonal 1 twice -> 2
     np.testing.assert_allclose(regularizer(np.array([[1.0, 1.0], [0.0, 1.0]], np.float32)), 2.0)
+
+
+def test_mixed_precision_wraps_both_optimizers_and_trains():
+    keras.config.set_dtype_policy("mixed_float16")  # conftest restores float32
+    model = GAN(nets.build_biggan_generator(9, 3, SHAPE, 4, 4), nets.build_projection_discriminator(3, SHAPE, 4),
+                latent_dim=9, num_classes=3, seed=0, gradient_penalty_weight=1.0)
+    model.compile(run_eagerly=True)
+    assert isinstance(model.d_optimizer, keras.optimizers.LossScaleOptimizer)
+    assert isinstance(model.g_optimizer, keras.optimizers.LossScaleOptimizer)
+    logs = model.train_on_batch(_images(), np.array([0, 1, 2, 0]), return_dict=True)
+    assert model.generator.compute_dtype == "float16" and all(np.isfinite(v) for v in logs.values())
+    assert model.generate(np.zeros((2, 9), np.float32), [0, 1]).dtype == "float32"  # tanh output kept in float32
