@@ -1,6 +1,6 @@
 """VQ-VAE-2 on mnist_5k, both stages through the shared runner; reports what issue 5 asks for.
 
-    python benchmarks/vqvae2_mnist.py [--epochs=12] [--prior_epochs=8] [--num_samples=1000] [--reuse_stage1] [--reuse_stage2]
+    python benchmarks/vqvae2_mnist.py [--epochs=12] [--prior_epochs=8] [--num_samples=1000] [--reuse_stage1] [--reuse_stage2] [--temperature=T]
 
 Stage 1 (`vqvae2`): reconstruction MSE on the 500 test digits and the test-set perplexity/usage of both code
 grids (14x14 bottom, 7x7 top). Stage 2 (`vqvae2_prior`): test cross-entropy of both priors, the time to sample
@@ -25,6 +25,7 @@ flags.DEFINE_float("learning_rate", 1e-3, "Adam learning rate (stage 1).")
 flags.DEFINE_float("prior_learning_rate", 1e-3, "Adam learning rate (stage 2).")
 flags.DEFINE_string("options", "", "Stage-1 family options, key=value,...")
 flags.DEFINE_string("prior_options", "", "Stage-2 family options, key=value,...")
+flags.DEFINE_float("temperature", None, "Sampling temperature of the priors (default: the family's, 1.0).")
 flags.DEFINE_integer("num_samples", 1000, "Class-conditional samples scored by the classifier FD / label accuracy.")
 flags.DEFINE_integer("sample_batch", 100, "Batch size whose sampling time is reported.")
 flags.DEFINE_bool("reuse_stage1", False, "Skip stage-1 training when <output_dir>/vqvae2 holds a trained model.")
@@ -79,12 +80,15 @@ def main(argv):
         prior = train(prior_config, verbose=2)
         train_seconds = round(time.time() - start, 1)
 
+    if FLAGS.temperature is not None:
+        prior_config = prior_config.replace(options={**prior_config.options, "temperature": str(FLAGS.temperature)})
+    temperature = prior_config.option("temperature", 1.0, float)
     labels = np.arange(FLAGS.sample_batch) % 10
-    prior.generate(labels=labels, seed=0)  # trace once
+    prior.generate(labels=labels, temperature=temperature, seed=0)  # trace once
     times = []
     for seed in range(1, 4):
         start = time.time()
-        images = np.asarray(prior.generate(labels=labels, seed=seed))
+        images = np.asarray(prior.generate(labels=labels, temperature=temperature, seed=seed))
         times.append(time.time() - start)
     save_grid(images, os.path.join(FLAGS.output_dir, "samples.png"), ncols=10, scale=2)
 

@@ -56,7 +56,7 @@ def test_labels_and_condition_change_the_logits():
 
 def test_train_step_starts_near_log_k_and_decreases():
     prior = _prior(num_classes=3)
-    prior.compile(optimizer=keras.optimizers.Adam(1e-2))
+    prior.compile(optimizer=keras.optimizers.Adam(1e-2), run_eagerly=True)  # fast for a few steps
     data = _data(batch=8)
     data["codes"] = np.broadcast_to(data["labels"][:, None, None], (8,) + GRID).astype("int32")  # learnable
     initial = prior.evaluate(data, verbose=0, return_dict=True)["loss"]
@@ -101,7 +101,7 @@ def test_sampling_follows_the_model_distribution():
 
 def test_save_load_roundtrip_and_resume():
     prior = _prior(num_classes=3, condition=True)
-    prior.compile(optimizer=keras.optimizers.Adam(1e-3))
+    prior.compile(optimizer=keras.optimizers.Adam(1e-3), run_eagerly=True)
     data = _data(condition=True)
     prior.fit(tf.data.Dataset.from_tensors(data), epochs=1, verbose=0)
     path = "/tmp/keras_gen_test_pixelcnn_prior.keras"

@@ -1,3 +1,4 @@
+import json
 import os
 
 import keras
@@ -160,8 +161,8 @@ def test_export_loads_without_keras_gen(tmp_path):
     # Stage 1 exports have no `sample`.
     stage1_dir = str(tmp_path / "stage1")
     export_vqvae2(vqvae, stage1_dir)
-    assert "sample" not in tf.saved_model.load(stage1_dir).signatures
-    assert os.path.exists(os.path.join(stage1_dir, "keras_gen_export.json"))
+    with open(os.path.join(stage1_dir, "keras_gen_export.json")) as f:
+        assert json.load(f)["signatures"] == ["decode", "encode", "reconstruct"]
 
 
 def test_bad_arguments_name_the_parameter():
