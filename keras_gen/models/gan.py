@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from keras_gen.losses import gan as gan_losses
+from keras_gen.training.distribute import dense_gradients, per_replica_loss
 
 PRIORS = ("gaussian", "uniform")
 
@@ -264,9 +265,9 @@ class GAN(keras.Model):
         fake_images = self.generator(self.generator_inputs(batch_size, condition), training=True)
         with tf.GradientTape() as tape:
             loss, logs = self.compute_discriminator_loss(real_images, fake_images, condition)
-            scaled_loss = self.d_optimizer.scale_loss(loss)
+            scaled_loss = self.d_optimizer.scale_loss(per_replica_loss(loss))
         weights = self.discriminator.trainable_weights
-        self.d_optimizer.apply(tape.gradient(scaled_loss, weights), weights)
+        self.d_optimizer.apply(dense_gradients(tape.gradient(scaled_loss, weights)), weights)
         if self.clip_value is not None:  # WGAN: a crude way to keep the critic Lipschitz
             for weight in weights:
                 weight.assign(ops.clip(weight, -self.clip_value, self.clip_value))
@@ -280,9 +281,9 @@ class GAN(keras.Model):
         with tf.GradientTape() as tape:
             fake_images = self.generator(self.generator_inputs(batch_size, condition), training=True)
             loss, logs = self.compute_generator_loss(real_images, fake_images, condition)
-            scaled_loss = self.g_optimizer.scale_loss(loss)
+            scaled_loss = self.g_optimizer.scale_loss(per_replica_loss(loss))
         weights = self.generator.trainable_weights
-        self.g_optimizer.apply(tape.gradient(scaled_loss, weights), weights)
+        self.g_optimizer.apply(dense_gradients(tape.gradient(scaled_loss, weights)), weights)
         return loss, logs
 
     def train_step(self, data):

@@ -5,7 +5,7 @@ import tensorflow as tf
 from keras import ops
 
 from keras_gen.layers.pixelcnn import GatedPixelCNNBlock
-from keras_gen.training.distribute import per_replica_loss
+from keras_gen.training.distribute import dense_gradients, per_replica_loss
 
 
 def build_pixelcnn_prior_network(
@@ -139,7 +139,7 @@ class PixelCNNPrior(keras.Model):
         with tf.GradientTape() as tape:
             loss = self.compute_loss_value(data, training=True)
             scaled_loss = self.optimizer.scale_loss(per_replica_loss(loss))
-        gradients = tape.gradient(scaled_loss, self.trainable_weights)
+        gradients = dense_gradients(tape.gradient(scaled_loss, self.trainable_weights))
         self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
         self.loss_tracker.update_state(loss)
         return {m.name: m.result() for m in self.metrics}

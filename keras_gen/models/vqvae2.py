@@ -13,7 +13,7 @@ from keras import ops
 
 from keras_gen.layers.vector_quantizer import VectorQuantizer
 from keras_gen.models.pixelcnn import PixelCNNPrior, build_pixelcnn_prior_network
-from keras_gen.training.distribute import per_replica_loss
+from keras_gen.training.distribute import dense_gradients, per_replica_loss
 
 
 def _residual_stack(x, channels, residual_channels, num_blocks, name):
@@ -341,7 +341,7 @@ class VQVAE2Prior(keras.Model):
         with tf.GradientTape() as tape:
             values = self._loss_values(data, training=True)
             scaled_loss = self.optimizer.scale_loss(per_replica_loss(values["loss"]))
-        gradients = tape.gradient(scaled_loss, weights)
+        gradients = dense_gradients(tape.gradient(scaled_loss, weights))
         self.optimizer.apply_gradients(zip(gradients, weights))
         return self._record(values)
 

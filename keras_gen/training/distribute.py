@@ -27,3 +27,10 @@ def loss_scale_optimizer(optimizer):
     ):
         return keras.optimizers.LossScaleOptimizer(optimizer)
     return optimizer
+
+
+def dense_gradients(gradients):
+    """Embedding lookups give `tf.IndexedSlices` gradients whose size depends on the labels in the batch; under a
+    distribution strategy replicas would then all-reduce tensors of different sizes and abort. Dense gradients
+    have the variable's shape on every replica."""
+    return [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in gradients]
