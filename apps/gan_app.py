@@ -3,22 +3,21 @@
     keras-gen app --model_dir=runs/dcgan          # or: python -m apps.gan_app --path=<model dir or export>
 """
 
-import os
 
 import gradio as gr
 import numpy as np
 
+from apps.common import is_export, preview, serve
 from keras_gen.export.gan import GANEndpoints
 from keras_gen.latent import arithmetic
 from keras_gen.latent.interpolation import interpolate
-from keras_gen.utils.images import make_grid
 
 PREVIEW_SCALE = 4
 
 
 def load_endpoints(path):
     """A model directory from `keras-gen train` or a SavedModel from `keras-gen export`."""
-    if os.path.exists(os.path.join(path, "saved_model.pb")):
+    if is_export(path):
         return GANEndpoints(export_dir=path)
     from keras_gen.training.runner import load_trained
 
@@ -27,9 +26,7 @@ def load_endpoints(path):
 
 
 def _show(images, ncols=None):
-    grid = make_grid(np.asarray(images), ncols=ncols, padding=1)
-    grid = grid[..., 0] if grid.shape[-1] == 1 else grid  # Gradio shows (H, W) arrays as grey images
-    return grid.repeat(PREVIEW_SCALE, 0).repeat(PREVIEW_SCALE, 1)
+    return preview(images, ncols=ncols, scale=PREVIEW_SCALE)
 
 
 def _seeds(text, name):
@@ -115,13 +112,4 @@ def build_app(path):
 
 
 if __name__ == "__main__":
-    from absl import app, flags
-
-    flags.DEFINE_string("path", None, "A model directory or an export.", required=True)
-    flags.DEFINE_integer("port", 7860, "Port.")
-    flags.DEFINE_string("host", "127.0.0.1", "Address to bind (127.0.0.1: this machine only).")
-
-    def _main(argv):
-        build_app(flags.FLAGS.path).launch(server_name=flags.FLAGS.host, server_port=flags.FLAGS.port)
-
-    app.run(_main)
+    serve(build_app)

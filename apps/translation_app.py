@@ -7,20 +7,21 @@ Inputs of another size are resized to the model's input size (the app shows the 
 cropped.
 """
 
-import os
 
 import gradio as gr
 import numpy as np
 
 from keras_gen.export.translation import TranslationEndpoints
-from keras_gen.utils.images import make_grid, prepare_image
+from apps.common import is_export, preview, serve
+from apps.common import picture as picture_value
+from keras_gen.utils.images import prepare_image
 
 PREVIEW_SIZE = 256  # pixels on screen for every image shown
 
 
 def load_endpoints(path):
     """A model directory from `keras-gen train` or a SavedModel from `keras-gen export`."""
-    if os.path.exists(os.path.join(path, "saved_model.pb")):
+    if is_export(path):
         return TranslationEndpoints(export_dir=path)
     from keras_gen.training.runner import load_trained
 
@@ -30,19 +31,7 @@ def load_endpoints(path):
 
 def _show(image):
     """(H, W, C) in [0, 1] -> a uint8 picture enlarged (nearest) to about PREVIEW_SIZE pixels."""
-    grid = make_grid(np.asarray(image)[None], padding=0)
-    grid = grid[..., 0] if grid.shape[-1] == 1 else grid  # Gradio shows (H, W) arrays as grey images
-    scale = max(1, PREVIEW_SIZE // grid.shape[0])
-    return grid.repeat(scale, 0).repeat(scale, 1)
-
-
-def _picture(value, what="an image"):
-    """Gradio hands an uploaded image as an array and a drawing/editor value as {'composite': array, ...}."""
-    if isinstance(value, dict):
-        value = value.get("composite")
-    if value is None:
-        raise gr.Error(f"Upload or draw {what} first.")
-    return np.asarray(value)
+    return preview(np.asarray(image)[None], padding=0, size=PREVIEW_SIZE)
 
 
 def palette(num_classes):
@@ -85,7 +74,7 @@ def build_app(path):
 
 def _image_tab(endpoints):
     def run(picture, direction):
-        image = prepare_image(_picture(picture), endpoints.source_shape)
+        image = prepare_image(picture_value(picture), endpoints.source_shape)
         output = endpoints.translate(image[None], direction)[0]
         return _show(image), _show(output)
 
@@ -108,7 +97,7 @@ def _label_map_tab(endpoints):
     height, width = endpoints.source_shape[:2]
 
     def run(painted, seed, style):
-        label_map = label_map_from_picture(_picture(painted, "a label map"), (height, width), classes)
+        label_map = label_map_from_picture(picture_value(painted, "a label map"), (height, width), classes)
         style_images = None
         if style is not None and endpoints.has_style_encoder:
             style_images = prepare_image(np.asarray(style), endpoints.target_shape)[None]
@@ -138,13 +127,4 @@ def _label_map_tab(endpoints):
 
 
 if __name__ == "__main__":
-    from absl import app, flags
-
-    flags.DEFINE_string("path", None, "A model directory or an export.", required=True)
-    flags.DEFINE_integer("port", 7860, "Port.")
-    flags.DEFINE_string("host", "127.0.0.1", "Address to bind (127.0.0.1: this machine only).")
-
-    def _main(argv):
-        build_app(flags.FLAGS.path).launch(server_name=flags.FLAGS.host, server_port=flags.FLAGS.port)
-
-    app.run(_main)
+    serve(build_app)

@@ -3,14 +3,14 @@
     keras-gen app --model_dir=runs/vae            # or: python -m apps.vae_app --path=saved_models/vae_mnist_5k
 """
 
-import os
-
 import gradio as gr
 import numpy as np
 
 from keras_gen.export.vae import VAEEndpoints
 from keras_gen.latent import tools
-from keras_gen.utils.images import make_grid, prepare_image
+from apps.common import is_export, preview, serve
+from apps.common import picture as picture_value
+from keras_gen.utils.images import prepare_image
 
 MAX_SLIDERS = 20
 PREVIEW_SCALE = 8
@@ -18,7 +18,7 @@ PREVIEW_SCALE = 8
 
 def load_endpoints(path):
     """A model directory from `keras-gen train` or a SavedModel from `keras-gen export`."""
-    if os.path.exists(os.path.join(path, "saved_model.pb")):
+    if is_export(path):
         return VAEEndpoints(export_dir=path)
     from keras_gen.training.runner import load_trained
 
@@ -27,18 +27,7 @@ def load_endpoints(path):
 
 
 def _show(images, ncols=None):
-    grid = make_grid(np.asarray(images), ncols=ncols, padding=1)
-    grid = grid[..., 0] if grid.shape[-1] == 1 else grid  # Gradio shows (H, W) arrays as grey images
-    return grid.repeat(PREVIEW_SCALE // 2 if ncols else PREVIEW_SCALE, 0).repeat(PREVIEW_SCALE // 2 if ncols else PREVIEW_SCALE, 1)
-
-
-def _picture(value):
-    """Gradio hands an uploaded image as an array and a drawing as {'composite': array, ...}."""
-    if isinstance(value, dict):
-        value = value.get("composite")
-    if value is None:
-        raise gr.Error("Upload or draw a digit first.")
-    return np.asarray(value)
+    return preview(images, ncols=ncols, scale=PREVIEW_SCALE // 2 if ncols else PREVIEW_SCALE)
 
 
 def build_app(path):
@@ -55,7 +44,7 @@ def build_app(path):
         return [float(v) for v in z[:num_sliders]] + [_show(vae.decode(z[None]))]
 
     def edit_picture(picture, dimension, value):
-        image = prepare_image(_picture(picture), vae.image_shape)
+        image = prepare_image(picture_value(picture, "a digit"), vae.image_shape)
         reconstruction, edited = tools.edit(vae.encode, vae.decode, image, {int(dimension): float(value)})
         return _show(image[None]), _show(reconstruction[None]), _show(edited[None])
 
@@ -104,13 +93,4 @@ def build_app(path):
 
 
 if __name__ == "__main__":
-    from absl import app, flags
-
-    flags.DEFINE_string("path", None, "A model directory or an export.", required=True)
-    flags.DEFINE_integer("port", 7860, "Port.")
-    flags.DEFINE_string("host", "127.0.0.1", "Address to bind (127.0.0.1: this machine only).")
-
-    def _main(argv):
-        build_app(flags.FLAGS.path).launch(server_name=flags.FLAGS.host, server_port=flags.FLAGS.port)
-
-    app.run(_main)
+    serve(build_app)

@@ -45,3 +45,10 @@ def read_metadata(export_dir):
         return {}
     with open(path) as f:
         return json.load(f)
+
+
+def open_export(export_dir):
+    """`(signatures, metadata)` of a keras-gen export; a clear error when `export_dir` holds no SavedModel."""
+    if not os.path.exists(os.path.join(export_dir, "saved_model.pb")):
+        raise FileNotFoundError(f"No SavedModel at export_dir={export_dir!r}.")
+    return tf.saved_model.load(export_dir).signatures, read_metadata(export_dir)

@@ -6,12 +6,10 @@ names the range. Gaussian-prior models also get `sample_truncated(count, seed, t
 """
 
 import math
-import os
-
 import numpy as np
 import tensorflow as tf
 
-from keras_gen.export.common import export_signatures, read_metadata
+from keras_gen.export.common import export_signatures, open_export
 
 MAX_SAMPLES = 1024  # one request may not ask the server for more images than this
 
@@ -114,10 +112,7 @@ class GANEndpoints:
             raise ValueError("Give exactly one of `model` or `export_dir`.")
         self._model = model
         if export_dir is not None:
-            if not os.path.exists(os.path.join(export_dir, "saved_model.pb")):
-                raise FileNotFoundError(f"No SavedModel at export_dir={export_dir!r}.")
-            self._signatures = tf.saved_model.load(export_dir).signatures
-            metadata = read_metadata(export_dir)
+            self._signatures, metadata = open_export(export_dir)
             self.latent_dim = int(metadata["latent_dim"])
             self.num_classes = metadata.get("num_classes")
             self.image_shape = tuple(metadata["image_shape"])

@@ -14,7 +14,7 @@ cropped or resized inside the SavedModel (resize before calling, as the CLI and 
 import numpy as np
 import tensorflow as tf
 
-from keras_gen.export.common import check_batch_images, export_signatures
+from keras_gen.export.common import check_batch_images, export_signatures, open_export
 from keras_gen.models.cyclegan import CycleGAN
 
 
@@ -114,18 +114,11 @@ class TranslationEndpoints:
     """
 
     def __init__(self, model=None, export_dir=None, family=None):
-        import os
-
-        from keras_gen.export.common import read_metadata
-
         if (model is None) == (export_dir is None):
             raise ValueError("Give exactly one of `model` or `export_dir`.")
         self._model = model
         if export_dir is not None:
-            if not os.path.exists(os.path.join(export_dir, "saved_model.pb")):
-                raise FileNotFoundError(f"No SavedModel at export_dir={export_dir!r}.")
-            self._signatures = tf.saved_model.load(export_dir).signatures
-            metadata = read_metadata(export_dir)
+            self._signatures, metadata = open_export(export_dir)
             self.family = metadata["model"]
             self.source = metadata["source"]
             self.source_shape = tuple(metadata.get("source_shape") or metadata["label_map_shape"])

@@ -1,11 +1,9 @@
 """VAE export: a SavedModel with `sample`, `decode`, `encode` and `reconstruct` signatures for TF Serving."""
 
-import os
-
 import numpy as np
 import tensorflow as tf
 
-from keras_gen.export.common import check_batch_images, export_signatures, read_metadata
+from keras_gen.export.common import check_batch_images, export_signatures, open_export
 
 MAX_SAMPLES = 1024  # one request may not ask the server for more images than this
 
@@ -53,10 +51,7 @@ class VAEEndpoints:
             raise ValueError("Give exactly one of `model` or `export_dir`.")
         self._model = model
         if export_dir is not None:
-            if not os.path.exists(os.path.join(export_dir, "saved_model.pb")):
-                raise FileNotFoundError(f"No SavedModel at export_dir={export_dir!r}.")
-            self._signatures = tf.saved_model.load(export_dir).signatures
-            metadata = read_metadata(export_dir)
+            self._signatures, metadata = open_export(export_dir)
             self.latent_dim = int(metadata.get("latent_dim") or self._signatures["decode"].structured_input_signature[1]["z"].shape[-1])
             self.image_shape = tuple(metadata.get("image_shape") or self._signatures["encode"].structured_input_signature[1]["images"].shape[1:])
         else:
