@@ -4,20 +4,20 @@ of an uploaded or drawn digit with its two code grids.
     keras-gen app --model_dir=runs/vqvae2_prior     # or: python -m apps.vqvae2_app --path=saved_models/vqvae2
 """
 
-import os
 
 import gradio as gr
 import numpy as np
 
 from keras_gen.export.vqvae2 import VQVAE2Endpoints
-from keras_gen.utils.images import make_grid, prepare_image
+from apps.common import is_export, picture, preview, serve
+from keras_gen.utils.images import prepare_image
 
 PREVIEW_SCALE = 4
 
 
 def load_endpoints(path):
     """A model directory from `keras-gen train` (either stage) or a SavedModel from `keras-gen export`."""
-    if os.path.exists(os.path.join(path, "saved_model.pb")):
+    if is_export(path):
         return VQVAE2Endpoints(export_dir=path)
     from keras_gen.training.runner import load_trained
 
@@ -26,9 +26,7 @@ def load_endpoints(path):
 
 
 def _show(images, ncols=None, scale=PREVIEW_SCALE):
-    grid = make_grid(np.asarray(images), ncols=ncols, padding=1)
-    grid = grid[..., 0] if grid.shape[-1] == 1 else grid  # Gradio shows (H, W) arrays as grey images
-    return grid.repeat(scale, 0).repeat(scale, 1)
+    return preview(images, ncols=ncols, scale=scale)
 
 
 def _code_map(indices, image_size):
@@ -40,12 +38,7 @@ def _code_map(indices, image_size):
 
 
 def _picture(value):
-    """Gradio hands an uploaded image as an array and a drawing as {'composite': array, ...}."""
-    if isinstance(value, dict):
-        value = value.get("composite")
-    if value is None:
-        raise gr.Error("Upload or draw a digit first.")
-    return np.asarray(value)
+    return picture(value, "a digit")
 
 
 def _parse_labels(text, num_classes):
@@ -94,13 +87,4 @@ def build_app(path):
 
 
 if __name__ == "__main__":
-    from absl import app, flags
-
-    flags.DEFINE_string("path", None, "A model directory or an export.", required=True)
-    flags.DEFINE_integer("port", 7860, "Port.")
-    flags.DEFINE_string("host", "127.0.0.1", "Address to bind (127.0.0.1: this machine only).")
-
-    def _main(argv):
-        build_app(flags.FLAGS.path).launch(server_name=flags.FLAGS.host, server_port=flags.FLAGS.port)
-
-    app.run(_main)
+    serve(build_app)

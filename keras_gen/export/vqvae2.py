@@ -1,12 +1,11 @@
 """VQ-VAE-2 export: a SavedModel with `encode` (images -> code indices), `decode` (codes -> images),
 `reconstruct`, and, for a model with priors, `sample` (labels + seed -> images)."""
 
-import os
 
 import numpy as np
 import tensorflow as tf
 
-from keras_gen.export.common import check_batch_images, export_signatures, read_metadata
+from keras_gen.export.common import check_batch_images, export_signatures, open_export
 from keras_gen.models.vqvae2 import VQVAE2, VQVAE2Prior
 
 MAX_SAMPLES = 1024  # one request may not ask the server for more images than this
@@ -93,10 +92,7 @@ class VQVAE2Endpoints:
             raise ValueError("Give exactly one of `model` or `export_dir`.")
         self._model = model
         if export_dir is not None:
-            if not os.path.exists(os.path.join(export_dir, "saved_model.pb")):
-                raise FileNotFoundError(f"No SavedModel at export_dir={export_dir!r}.")
-            self._signatures = tf.saved_model.load(export_dir).signatures
-            metadata = read_metadata(export_dir)
+            self._signatures, metadata = open_export(export_dir)
             self.image_shape = tuple(metadata["image_shape"])
             self.can_sample = "sample" in self._signatures
             self.num_classes = metadata.get("num_classes")
