@@ -5,7 +5,7 @@ from keras import ops
 
 from keras_gen.layers.image_pool import ImagePool
 from keras_gen.models.gan import _loss_function
-from keras_gen.training.distribute import per_replica_loss
+from keras_gen.training.distribute import loss_scale_optimizer, per_replica_loss
 
 DIRECTIONS = ("a2b", "b2a")
 
@@ -115,11 +115,8 @@ class CycleGAN(keras.Model):
         }
 
     def _loss_scaled(self, optimizer, name):
-        # Under mixed_float16 the losses are scaled so small float16 gradients do not underflow (as in the GAN).
-        optimizer = keras.optimizers.get(optimizer)
-        if self.dtype_policy.name == "mixed_float16" and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-            optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_loss_scale")
-        return optimizer
+        # Under mixed_float16 the losses are scaled so small float16 gradients do not underflow.
+        return loss_scale_optimizer(optimizer, self.dtype_policy, name=f"{name}_loss_scale")
 
     def get_compile_config(self):
         return getattr(self, "_cyclegan_compile_config", {})

@@ -6,7 +6,7 @@ import keras
 from keras import ops
 
 from keras_gen.losses import gan as gan_losses
-from keras_gen.training.distribute import dense_gradients, per_replica_loss
+from keras_gen.training.distribute import dense_gradients, loss_scale_optimizer, per_replica_loss
 
 PRIORS = ("gaussian", "uniform")
 
@@ -133,10 +133,8 @@ class GAN(keras.Model):
         }
 
     def _loss_scaled(self, optimizer, name):
-        optimizer = keras.optimizers.get(optimizer)
-        if self.dtype_policy.name == "mixed_float16" and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-            optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_loss_scale")
-        return optimizer
+        # Under mixed_float16 the losses are scaled so small float16 gradients do not underflow.
+        return loss_scale_optimizer(optimizer, self.dtype_policy, name=f"{name}_loss_scale")
 
     def get_compile_config(self):
         return getattr(self, "_gan_compile_config", {})

@@ -15,17 +15,17 @@ def per_replica_loss(loss):
     return loss if replicas == 1 else loss / tf.cast(replicas, loss.dtype)
 
 
-def loss_scale_optimizer(optimizer):
-    """Wraps `optimizer` for dynamic loss scaling when the global policy computes in float16.
+def loss_scale_optimizer(optimizer, dtype_policy=None, name=None):
+    """Wraps `optimizer` for dynamic loss scaling when `dtype_policy` (default: the global one) computes in float16.
 
     Keras' `compile(optimizer=...)` does this for the single `optimizer`; models with several optimizers
     (one per network) pass each through here. `optimizer.scale_loss(loss)` then scales the loss, and
     `apply_gradients` unscales, skips the step when a gradient overflowed and lowers the scale.
     """
-    if keras.config.dtype_policy().name == "mixed_float16" and not isinstance(
-        optimizer, keras.optimizers.LossScaleOptimizer
-    ):
-        return keras.optimizers.LossScaleOptimizer(optimizer)
+    optimizer = keras.optimizers.get(optimizer)
+    policy = dtype_policy or keras.config.dtype_policy()
+    if policy.name == "mixed_float16" and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return keras.optimizers.LossScaleOptimizer(optimizer, **({"name": name} if name else {}))
     return optimizer
 
 
