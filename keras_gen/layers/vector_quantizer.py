@@ -58,6 +58,9 @@ class VectorQuantizer(keras.layers.Layer):
         seed=None,
         **kwargs,
     ):
+        # Distances, codebook statistics and EMA updates stay in float32 under mixed precision: a bfloat16 or
+        # float16 policy would otherwise autocast the codebook and mismatch the float32 inputs and updates.
+        kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         if not isinstance(num_embeddings, int) or num_embeddings < 2:
             raise ValueError(f"`num_embeddings` must be an integer >= 2. Received: num_embeddings={num_embeddings!r}")

@@ -147,7 +147,8 @@ class VQVAE2(keras.Model):
         top = self.top_quantizer(self.top_encoder(features, training=training), training=training)
         bottom_encodings = self.bottom_conditioner([features, top["quantized"]], training=training)
         bottom = self.bottom_quantizer(bottom_encodings, training=training)
-        reconstruction = self.decoder([top["quantized"], bottom["quantized"]], training=training)
+        # float32 out whatever the compute policy: losses and exports work in float32.
+        reconstruction = ops.cast(self.decoder([top["quantized"], bottom["quantized"]], training=training), "float32")
         return reconstruction, top, bottom
 
     def call(self, images, training=False):
@@ -163,9 +164,10 @@ class VQVAE2(keras.Model):
         """Code grids -> images `(batch, H, W, C)` in [0, 1]."""
         top = self.top_quantizer.lookup(top_indices)  # (batch, H/4, W/4, D)
         bottom = self.bottom_quantizer.lookup(bottom_indices)  # (batch, H/2, W/2, D)
-        return ops.clip(self.decoder([top, bottom], training=False), 0.0, 1.0)
+        return ops.clip(ops.cast(self.decoder([top, bottom], training=False), "float32"), 0.0, 1.0)
 
     def _loss_values(self, images, training):
+        images = ops.cast(images, "float32")
         reconstruction, top, bottom = self._forward(images, training=training)
         reconstruction_loss = ops.mean(ops.square(images - reconstruction))
         codebook_loss = top["codebook_loss"] + bottom["codebook_loss"]

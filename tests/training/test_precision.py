@@ -75,3 +75,15 @@ def test_loss_scale_optimizer_wraps_only_under_float16():
     wrapped = loss_scale_optimizer(keras.optimizers.Adam())
     assert isinstance(wrapped, keras.optimizers.LossScaleOptimizer)
     assert loss_scale_optimizer(wrapped) is wrapped
+
+
+@pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
+def test_vqvae2_trains_in_reduced_precision_with_a_float32_codebook(tmp_path, precision):
+    model = train(TrainConfig(model="vqvae2", dataset="synthetic_16", epochs=1, steps_per_epoch=2, batch_size=8,
+                              output_dir=str(tmp_path / "run"), precision=precision, sample_every=0,
+                              options={"channels": "8", "embedding_dim": "4", "top_codes": "8", "bottom_codes": "8"}),
+                  verbose=0)
+    quantizers = [layer for layer in model._flatten_layers() if type(layer).__name__ == "VectorQuantizer"]
+    assert quantizers and all(q.compute_dtype == "float32" for q in quantizers)
+    reconstruction = np.asarray(model(IMAGES))
+    assert reconstruction.dtype == np.float32 and np.isfinite(reconstruction).all()
