@@ -4,6 +4,9 @@
     keras-gen evaluate --model_dir=runs/vae [--iw_samples=1000] [--out=metrics.json]
     keras-gen report --model_dir=runs/vae [--out=report.png]
     keras-gen sample|traverse|interpolate|edit|reconstruct --model_dir=runs/vae --out=grid.png
+    keras-gen train --model=dcgan --loss=non_saturating; then sample|interpolate|arithmetic|neighbours (GANs)
+    keras-gen train --model=vqvae2; keras-gen train --model=vqvae2_prior --vqvae_dir=runs/vqvae2; sample --labels=3,7
+    keras-gen train --model=pix2pix|cyclegan|srgan|spade; then translate --input=in.png --out=out.png
     keras-gen export --model_dir=runs/vae --export_dir=saved_models/vae
     keras-gen app --model_dir=runs/vae [--port=7860]
     keras-gen models | datasets
