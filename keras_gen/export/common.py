@@ -52,3 +52,14 @@ def open_export(export_dir):
     if not os.path.exists(os.path.join(export_dir, "saved_model.pb")):
         raise FileNotFoundError(f"No SavedModel at export_dir={export_dir!r}.")
     return tf.saved_model.load(export_dir).signatures, read_metadata(export_dir)
+
+
+def after_checks(checks, *tensors):
+    """`tensors` passed through only once every assertion op in `checks` has run.
+
+    Inside a signature, an assertion is not ordered before the computation it guards: a bad input could then
+    fail first in some layer with a cryptic message. Routing the inputs through this makes the check speak first.
+    """
+    with tf.control_dependencies(checks):
+        outputs = tuple(tf.identity(t) for t in tensors)
+    return outputs if len(outputs) > 1 else outputs[0]

@@ -25,20 +25,28 @@ def export_gan(model, export_dir):
     image_shape = tuple(int(d) for d in model.generator.output_shape[1:])
 
     def check_count(count):
-        tf.debugging.assert_positive(count, message="`count` must be >= 1")
-        tf.debugging.assert_less_equal(count, MAX_SAMPLES, message=f"`count` must be <= {MAX_SAMPLES}")
+        checks = [
+            tf.debugging.assert_positive(count, message="`count` must be >= 1"),
+            tf.debugging.assert_less_equal(count, MAX_SAMPLES, message=f"`count` must be <= {MAX_SAMPLES}"),
+        ]
+        with tf.control_dependencies(checks):  # before any op sized by `count`
+            return tf.identity(count)
 
     def check_labels(labels, batch):
         message = f"`labels` must be in [0, {num_classes}) (one class per image)"
-        tf.debugging.assert_greater_equal(labels, 0, message=message)
-        tf.debugging.assert_less(labels, num_classes, message=message)
-        tf.debugging.assert_equal(tf.size(labels), batch, message="`labels` must have one entry per image")
-        return labels
+        checks = [
+            tf.debugging.assert_greater_equal(labels, 0, message=message),
+            tf.debugging.assert_less(labels, num_classes, message=message),
+            tf.debugging.assert_equal(tf.size(labels), batch, message="`labels` must have one entry per image"),
+        ]
+        with tf.control_dependencies(checks):  # the checks run before the generator sees the labels
+            return tf.identity(labels)
 
     def latents(count, seed, truncation=None):
         shape, seed = tf.stack([count, latent_dim]), tf.stack([seed, 0])
         if truncation is not None:
-            tf.debugging.assert_positive(truncation, message="`truncation` must be > 0")
+            with tf.control_dependencies([tf.debugging.assert_positive(truncation, message="`truncation` must be > 0")]):
+                truncation = tf.identity(truncation)
             bound = tf.math.erf(truncation / math.sqrt(2.0))
             return math.sqrt(2.0) * tf.math.erfinv(tf.random.stateless_uniform(shape, seed, -bound, bound))
         if model.prior == "uniform":
@@ -59,11 +67,11 @@ def export_gan(model, export_dir):
 
     if num_classes is None:
         def sample(count, seed):
-            check_count(count)
+            count = check_count(count)
             return run(latents(count, seed))
 
         def sample_truncated(count, seed, truncation):
-            check_count(count)
+            count = check_count(count)
             return run(latents(count, seed, truncation))
 
         def generate(z):
@@ -76,11 +84,11 @@ def export_gan(model, export_dir):
         }
     else:
         def sample(count, seed, labels):
-            check_count(count)
+            count = check_count(count)
             return run(latents(count, seed), labels)
 
         def sample_truncated(count, seed, truncation, labels):
-            check_count(count)
+            count = check_count(count)
             return run(latents(count, seed, truncation), labels)
 
         def generate(z, labels):

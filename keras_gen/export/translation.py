@@ -14,7 +14,7 @@ cropped or resized inside the SavedModel (resize before calling, as the CLI and 
 import numpy as np
 import tensorflow as tf
 
-from keras_gen.export.common import check_batch_images, export_signatures, open_export
+from keras_gen.export.common import after_checks, check_batch_images, export_signatures, open_export
 from keras_gen.models.cyclegan import CycleGAN
 
 
@@ -27,10 +27,13 @@ def _to_unit(images):
 
 
 def _check_label_map(label_map, shape, num_classes):
-    tf.debugging.assert_equal(tf.shape(label_map)[1:], tf.constant(shape, tf.int32),
-                              message=f"`label_map` must have shape (batch, {shape[0]}, {shape[1]})")
-    tf.debugging.assert_non_negative(label_map, message="`label_map` class ids must be >= 0")
-    tf.debugging.assert_less(label_map, num_classes, message=f"`label_map` class ids must be < {num_classes}")
+    checks = [
+        tf.debugging.assert_equal(tf.shape(label_map)[1:], tf.constant(shape, tf.int32),
+                                  message=f"`label_map` must have shape (batch, {shape[0]}, {shape[1]})"),
+        tf.debugging.assert_non_negative(label_map, message="`label_map` class ids must be >= 0"),
+        tf.debugging.assert_less(label_map, num_classes, message=f"`label_map` class ids must be < {num_classes}"),
+    ]
+    label_map = after_checks(checks, label_map)
     return tf.one_hot(label_map, num_classes, dtype=tf.float32)
 
 
@@ -80,10 +83,10 @@ def _export_cyclegan(model, export_dir, family):
 
     def translate(images, direction):
         images = _to_signed(check_batch_images(images, image_shape))
-        tf.debugging.assert_equal(
+        direction = after_checks([tf.debugging.assert_equal(
             tf.logical_or(tf.equal(direction, "a2b"), tf.equal(direction, "b2a")), True,
             message="`direction` must be 'a2b' or 'b2a'",
-        )
+        )], direction)
         outputs = tf.cond(
             tf.equal(direction, "a2b"),
             lambda: model.generator_ab(images, training=False),

@@ -5,7 +5,7 @@
 import numpy as np
 import tensorflow as tf
 
-from keras_gen.export.common import check_batch_images, export_signatures, open_export
+from keras_gen.export.common import after_checks, check_batch_images, export_signatures, open_export
 from keras_gen.models.vqvae2 import VQVAE2, VQVAE2Prior
 
 MAX_SAMPLES = 1024  # one request may not ask the server for more images than this
@@ -36,12 +36,14 @@ def export_vqvae2(model, export_dir):
 
     def decode(top_indices, bottom_indices):
         # Out-of-range codes would silently gather zeros on some devices: reject them.
+        checks = []
         for name, codes, size in (("top_indices", top_indices, vqvae.top_quantizer.num_embeddings),
                                   ("bottom_indices", bottom_indices, vqvae.bottom_quantizer.num_embeddings)):
-            tf.debugging.assert_non_negative(codes, message=f"`{name}` must be >= 0")
-            tf.debugging.assert_less(codes, size, message=f"`{name}` must be < {size}")
-        tf.debugging.assert_equal(tf.shape(top_indices)[0], tf.shape(bottom_indices)[0],
-                                  message="`top_indices` and `bottom_indices` must have the same batch size")
+            checks.append(tf.debugging.assert_non_negative(codes, message=f"`{name}` must be >= 0"))
+            checks.append(tf.debugging.assert_less(codes, size, message=f"`{name}` must be < {size}"))
+        checks.append(tf.debugging.assert_equal(tf.shape(top_indices)[0], tf.shape(bottom_indices)[0],
+                                                message="`top_indices` and `bottom_indices` must have the same batch size"))
+        top_indices, bottom_indices = after_checks(checks, top_indices, bottom_indices)
         return {"images": vqvae.decode_indices(top_indices, bottom_indices)}
 
     def reconstruct(images):
@@ -68,11 +70,14 @@ def export_vqvae2(model, export_dir):
 
         def sample(labels, seed):
             count = tf.shape(labels)[0]
-            tf.debugging.assert_positive(count, message="`labels` must hold at least one label")
-            tf.debugging.assert_less_equal(count, MAX_SAMPLES, message=f"at most {MAX_SAMPLES} labels per request")
+            checks = [
+                tf.debugging.assert_positive(count, message="`labels` must hold at least one label"),
+                tf.debugging.assert_less_equal(count, MAX_SAMPLES, message=f"at most {MAX_SAMPLES} labels per request"),
+            ]
             if num_classes:
-                tf.debugging.assert_non_negative(labels, message="`labels` must be >= 0")
-                tf.debugging.assert_less(labels, num_classes, message=f"`labels` must be < {num_classes}")
+                checks.append(tf.debugging.assert_non_negative(labels, message="`labels` must be >= 0"))
+                checks.append(tf.debugging.assert_less(labels, num_classes, message=f"`labels` must be < {num_classes}"))
+            labels = after_checks(checks, labels)
             top_indices, bottom_indices = priors.sample_codes(labels=labels, seed=seed)
             return {"images": vqvae.decode_indices(top_indices, bottom_indices), "top_indices": top_indices,
                     "bottom_indices": bottom_indices}
