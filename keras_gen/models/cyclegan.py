@@ -108,6 +108,10 @@ class CycleGAN(keras.Model):
         super().compile(optimizer=None, **kwargs)
         self.d_optimizer = self._loss_scaled(d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), "d_optimizer")
         self.g_optimizer = self._loss_scaled(g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), "g_optimizer")
+        # Slots are created now, in the strategy's scope: built lazily inside a distributed train step they would
+        # be initialized in a replica's branch, which MirroredStrategy cannot do.
+        self.d_optimizer.build(self.discriminator_weights)
+        self.g_optimizer.build(self.generator_weights)
         self._cyclegan_compile_config = {
             "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
             "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
@@ -126,8 +130,6 @@ class CycleGAN(keras.Model):
         d_optimizer = keras.saving.deserialize_keras_object(config.pop("d_optimizer"))
         g_optimizer = keras.saving.deserialize_keras_object(config.pop("g_optimizer"))
         self.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, **config)
-        self.d_optimizer.build(self.discriminator_weights)
-        self.g_optimizer.build(self.generator_weights)
 
     # ----------------------------------------------------------------------------------------------------------
     # inference

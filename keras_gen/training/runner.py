@@ -1,6 +1,7 @@
 """Trains any registered model family: datasets and model from the family, shared callbacks, resume, save."""
 
 import contextlib
+import functools
 import os
 
 import keras
@@ -20,8 +21,14 @@ from keras_gen.training.config import TrainConfig, config_path
 MODEL_FILE = "model.keras"
 
 
+@functools.lru_cache(maxsize=None)
 def distribution_strategy(name):
-    """The `tf.distribute` strategy for `--strategy` (`multi_worker` reads TF_CONFIG)."""
+    """The `tf.distribute` strategy for `--strategy` (`multi_worker` reads TF_CONFIG).
+
+    One instance per name and process: a second MirroredStrategy in the same process reuses collective
+    instance keys of the first, and its all-reduces then abort with shape mismatches (train twice in a
+    notebook, or a test that trains several models).
+    """
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
