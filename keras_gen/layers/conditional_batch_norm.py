@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_gen.layers.cross_replica import CrossReplicaBatchNormalization
+
 
 @keras.saving.register_keras_serializable(package="keras_gen")
 class ConditionalBatchNormalization(keras.layers.Layer):
@@ -47,7 +49,7 @@ class ConditionalBatchNormalization(keras.layers.Layer):
         self.momentum = momentum
         self.epsilon = epsilon
         self.spectral_norm = spectral_norm
-        self.normalization = keras.layers.BatchNormalization(
+        self.normalization = CrossReplicaBatchNormalization(
             momentum=momentum, epsilon=epsilon, center=False, scale=False, dtype=self.dtype_policy, name="normalization"
         )
 

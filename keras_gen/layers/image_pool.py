@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_gen.training.distribute import gather_replicas
+
 
 @keras.saving.register_keras_serializable(package="keras_gen")
 class ImagePool(keras.layers.Layer):
@@ -11,7 +13,8 @@ class ImagePool(keras.layers.Layer):
     While the pool is filling, each incoming image is stored and returned unchanged. Once full, each image
     is, with probability `swap_probability`, swapped for a uniformly chosen stored image (which it replaces
     in the pool); otherwise it is returned unchanged. Training the discriminator on this mix of current and
-    past fakes damps the oscillation between generator and discriminator.
+    past fakes damps the oscillation between generator and discriminator. Under a distribution strategy the
+    pool is shared: it sees the global batch, in the same order as one device would.
 
     Within one batch all swaps read the pool as it was before the batch (so a returned image is always a
     fake from an earlier step); if two images of a batch pick the same slot, one of them is kept. The pool
@@ -54,6 +57,10 @@ class ImagePool(keras.layers.Layer):
         images = ops.stop_gradient(images)
         if self.pool_size == 0:
             return images
+        # Under a distribution strategy there is one pool for the global batch: every replica gathers all
+        # replicas' images, makes the same draws and writes, and keeps its own slice of the result.
+        local_batch_size = ops.shape(images)[0]
+        images, offset = gather_replicas(images)
         batch_size = ops.shape(images)[0]
         # Slot each image would take while the pool is still filling.
         fill_slots = self.num_filled + ops.arange(batch_size, dtype="int32")  # (batch,)
@@ -76,7 +83,7 @@ class ImagePool(keras.layers.Layer):
         padded = ops.scatter_update(padded, write_slots[:, None], ops.cast(images, padded.dtype))
         self.images.assign(padded[: self.pool_size])
         self.num_filled.assign(ops.minimum(self.num_filled + batch_size, self.pool_size))
-        return outputs
+        return outputs[offset : offset + local_batch_size]
 
     def compute_output_shape(self, input_shape):
         return input_shape

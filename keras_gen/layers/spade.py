@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_gen.layers.cross_replica import CrossReplicaBatchNormalization
+
 
 @keras.saving.register_keras_serializable(package="keras_gen")
 class SPADE(keras.layers.Layer):
@@ -13,9 +15,10 @@ class SPADE(keras.layers.Layer):
     Because the modulation is spatial, the semantic layout survives normalization (plain batch or instance
     normalization would "wash away" a uniform label map).
 
-    The normalization is `keras.layers.BatchNormalization(center=False, scale=False)`: with `training=True`
-    it uses the batch's statistics and updates moving averages; at inference (`training=False`) it uses those
-    learned moving statistics, so one image's output does not depend on the rest of the batch.
+    The normalization is batch norm without scale or shift (`CrossReplicaBatchNormalization`, whose statistics
+    span all replicas): with `training=True` it uses the batch's statistics and updates moving averages; at
+    inference (`training=False`) it uses those learned moving statistics, so one image's output does not depend
+    on the rest of the batch.
 
     Args:
         hidden_filters: channels of the shared convolution over the label map (128 in the paper).
@@ -47,7 +50,7 @@ class SPADE(keras.layers.Layer):
         self.kernel_size = kernel_size
         self.momentum = momentum
         self.epsilon = epsilon
-        self.normalization = keras.layers.BatchNormalization(
+        self.normalization = CrossReplicaBatchNormalization(
             center=False, scale=False, momentum=momentum, epsilon=epsilon, name="param_free_norm"
         )
         self.shared = keras.layers.Conv2D(hidden_filters, kernel_size, padding="same", activation="relu", name="shared")

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_gen.training.distribute import gather_replicas
+
 
 @keras.saving.register_keras_serializable(package="keras_gen")
 class VectorQuantizer(keras.layers.Layer):
@@ -142,7 +144,7 @@ class VectorQuantizer(keras.layers.Layer):
         usage = ops.mean(ops.cast(batch_probs > 0, batch_probs.dtype))
 
         if training:
-            self._update(flat_inputs, one_hot, batch_probs)
+            self._update(flat_inputs, flat_indices)
 
         # Straight-through: forward value is the code, backward is the identity onto the encoder output.
         # Written as q + (z - sg(z)) rather than z + sg(q - z): z - z is exactly 0, so the output is
@@ -157,8 +159,13 @@ class VectorQuantizer(keras.layers.Layer):
             "usage": usage,
         }
 
-    def _update(self, flat_inputs, one_hot, batch_probs):
-        flat_inputs = ops.stop_gradient(flat_inputs)
+    def _update(self, flat_inputs, flat_indices):
+        # Under a distribution strategy the statistics are those of the global batch, gathered from all replicas,
+        # so every replica makes the same update (as one device would) and the codebook copies stay equal.
+        flat_inputs, _ = gather_replicas(ops.stop_gradient(flat_inputs))
+        flat_indices, _ = gather_replicas(flat_indices)
+        one_hot = ops.one_hot(flat_indices, self.num_embeddings, dtype=flat_inputs.dtype)  # (N, K)
+        batch_probs = ops.mean(one_hot, axis=0)
         # Dead before this batch: judged on the usage so far, so the all-zero start restarts every code.
         dead = self.code_usage * self.num_embeddings < self.restart_threshold  # (K,)
         decay = self.decay

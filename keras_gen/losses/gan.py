@@ -14,6 +14,8 @@ import collections
 import keras
 from keras import ops
 
+from keras_gen.training.distribute import replica_draw
+
 
 # Registered so a model that takes a loss function as an argument can save it by name in its config.
 _serializable = keras.saving.register_keras_serializable(package="keras_gen")
@@ -100,8 +102,9 @@ def gradient_penalty(critic, real_images, fake_images, alpha=None, seed=None, ta
     real_images = ops.cast(real_images, "float32")
     fake_images = ops.cast(fake_images, "float32")
     if alpha is None:
-        alpha = keras.random.uniform(
-            (ops.shape(real_images)[0],) + (1,) * (len(real_images.shape) - 1), 0.0, 1.0, seed=seed
+        alpha = replica_draw(
+            lambda shape: keras.random.uniform(shape, 0.0, 1.0, seed=seed),
+            (ops.shape(real_images)[0],) + (1,) * (len(real_images.shape) - 1),
         )
     interpolates = alpha * real_images + (1.0 - alpha) * fake_images
     with tf.GradientTape() as tape:

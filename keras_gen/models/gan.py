@@ -6,7 +6,7 @@ import keras
 from keras import ops
 
 from keras_gen.losses import gan as gan_losses
-from keras_gen.training.distribute import dense_gradients, loss_scale_optimizer, per_replica_loss
+from keras_gen.training.distribute import dense_gradients, loss_scale_optimizer, per_replica_loss, replica_draw
 
 PRIORS = ("gaussian", "uniform")
 
@@ -170,8 +170,8 @@ class GAN(keras.Model):
             bound = math.erf(truncation / math.sqrt(2.0))
             return math.sqrt(2.0) * ops.erfinv(keras.random.uniform(shape, -bound, bound, seed=seed))
         if self.prior == "uniform":
-            return keras.random.uniform(shape, -1.0, 1.0, seed=seed)
-        return keras.random.normal(shape, seed=seed)
+            return replica_draw(lambda s: keras.random.uniform(s, -1.0, 1.0, seed=seed), shape)
+        return replica_draw(lambda s: keras.random.normal(s, seed=seed), shape)
 
     def check_labels(self, labels, num_samples=None):
         """Labels for a conditional model as int32, with errors naming a bad value; None for unconditional."""

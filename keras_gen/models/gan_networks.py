@@ -9,6 +9,7 @@ import keras
 from keras import layers, ops
 
 from keras_gen.layers.conditional_batch_norm import ConditionalBatchNormalization
+from keras_gen.layers.cross_replica import CrossReplicaBatchNormalization, CrossReplicaDropout
 from keras_gen.layers.self_attention import SelfAttention2D
 
 
@@ -96,7 +97,7 @@ def build_mlp_generator(latent_dim=100, image_shape=(28, 28, 1), hidden_units=(2
     x = z
     for index, units in enumerate(hidden_units, start=1):
         x = layers.Dense(units, name=f"{name}_dense{index}")(x)
-        x = layers.BatchNormalization(name=f"{name}_bn{index}")(x)
+        x = CrossReplicaBatchNormalization(name=f"{name}_bn{index}")(x)
         x = layers.LeakyReLU(0.2, name=f"{name}_act{index}")(x)
     pixels = int(image_shape[0] * image_shape[1] * image_shape[2])
     x = layers.Dense(pixels, activation="tanh", name=f"{name}_output")(x)
@@ -111,7 +112,7 @@ def build_mlp_discriminator(image_shape=(28, 28, 1), hidden_units=(1024, 512, 25
     for index, units in enumerate(hidden_units, start=1):
         x = layers.Dense(units, name=f"{name}_dense{index}")(x)
         x = layers.LeakyReLU(0.2, name=f"{name}_act{index}")(x)
-        x = layers.Dropout(dropout, name=f"{name}_dropout{index}")(x)
+        x = CrossReplicaDropout(dropout, name=f"{name}_dropout{index}")(x)
     logits = layers.Dense(1, name=f"{name}_logits")(x)
     return keras.Model(images, logits, name=name)
 
@@ -155,7 +156,7 @@ def build_dcgan_generator(
     def normalize(x, label):
         if num_classes:
             return ConditionalBatchNormalization(num_classes, name=f"{name}_{label}_cbn")(x, labels)
-        return layers.BatchNormalization(name=f"{name}_{label}_bn")(x)
+        return CrossReplicaBatchNormalization(name=f"{name}_{label}_bn")(x)
 
     generator_input = z
     if num_classes and label_embedding_dim:
@@ -213,12 +214,12 @@ def build_dcgan_discriminator(
         conv = layers.Conv2D(filters, 4, 2, padding="same", name=f"{name}_block{block}_conv")
         x = _maybe_sn(conv, spectral_norm)(x)
         if block > 1 and normalization == "batch":
-            x = layers.BatchNormalization(name=f"{name}_block{block}_bn")(x)
+            x = CrossReplicaBatchNormalization(name=f"{name}_block{block}_bn")(x)
         elif block > 1 and normalization == "layer":
             x = layers.LayerNormalization(axis=[1, 2, 3], name=f"{name}_block{block}_ln")(x)
         x = layers.LeakyReLU(0.2, name=f"{name}_block{block}_act")(x)
         if dropout:
-            x = layers.Dropout(dropout, name=f"{name}_block{block}_dropout")(x)
+            x = CrossReplicaDropout(dropout, name=f"{name}_block{block}_dropout")(x)
         if x.shape[1] == attention_resolution:
             x = SelfAttention2D(spectral_norm=spectral_norm, name=f"{name}_attention")(x)
         filters *= 2
@@ -319,7 +320,7 @@ def build_biggan_generator(
         x = layers.Add(name=f"{name}_{prefix}_add")([h, shortcut])
         if x.shape[1] == attention_resolution:
             x = SelfAttention2D(spectral_norm=spectral_norm, name=f"{name}_attention")(x)
-    x = layers.BatchNormalization(name=f"{name}_output_bn")(x)
+    x = CrossReplicaBatchNormalization(name=f"{name}_output_bn")(x)
     x = layers.ReLU(name=f"{name}_output_act")(x)
     x = conv(image_shape[-1], 3, "output_conv")(x)
     images = layers.Activation("tanh", dtype="float32", name=f"{name}_images")(x)  # (batch, H, W, C)

@@ -13,6 +13,7 @@ those per scale for the multi-scale one): feature matching and the SRGAN content
 
 import keras
 
+from keras_gen.layers.cross_replica import CrossReplicaBatchNormalization, CrossReplicaDropout
 from keras_gen.layers.pixel_shuffle import PixelShuffle
 from keras_gen.layers.spade import SPADE
 
@@ -22,7 +23,7 @@ NORMALIZATIONS = ("batch", "instance", "none")
 def normalization_layer(kind, name):
     """"batch", "instance" (Keras' `GroupNormalization(groups=-1)`: one group per channel), or "none"."""
     if kind == "batch":
-        return keras.layers.BatchNormalization(name=name)
+        return CrossReplicaBatchNormalization(name=name)
     if kind == "instance":
         return keras.layers.GroupNormalization(groups=-1, epsilon=1e-5, name=name)
     if kind == "none":
@@ -84,7 +85,7 @@ def build_unet_generator(
         x = keras.layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False, name=f"{name}_up{i}_deconv")(x)
         x = normalization_layer(normalization, f"{name}_up{i}_norm")(x)
         if dropout > 0 and i >= num_downsamples - 4:
-            x = keras.layers.Dropout(dropout, name=f"{name}_up{i}_dropout")(x)
+            x = CrossReplicaDropout(dropout, name=f"{name}_up{i}_dropout")(x)
         x = keras.layers.ReLU(name=f"{name}_up{i}_act")(x)
         x = keras.layers.Concatenate(name=f"{name}_up{i}_skip")([x, skips[i]])
     outputs = keras.layers.Conv2DTranspose(
@@ -208,13 +209,13 @@ def build_srgan_generator(
     stem = x = keras.layers.PReLU(shared_axes=[1, 2], name=f"{name}_stem_act")(x)
     for b in range(num_residual_blocks):
         y = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_res{b}_conv1")(x)
-        y = keras.layers.BatchNormalization(name=f"{name}_res{b}_norm1")(y)
+        y = CrossReplicaBatchNormalization(name=f"{name}_res{b}_norm1")(y)
         y = keras.layers.PReLU(shared_axes=[1, 2], name=f"{name}_res{b}_act")(y)
         y = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_res{b}_conv2")(y)
-        y = keras.layers.BatchNormalization(name=f"{name}_res{b}_norm2")(y)
+        y = CrossReplicaBatchNormalization(name=f"{name}_res{b}_norm2")(y)
         x = keras.layers.Add(name=f"{name}_res{b}_add")([x, y])
     x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_trunk_conv")(x)
-    x = keras.layers.BatchNormalization(name=f"{name}_trunk_norm")(x)
+    x = CrossReplicaBatchNormalization(name=f"{name}_trunk_norm")(x)
     x = keras.layers.Add(name=f"{name}_trunk_add")([stem, x])
     stage = 0
     while 2 ** (stage + 1) <= upscale_factor:

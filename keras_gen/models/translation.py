@@ -20,7 +20,7 @@ import keras
 from keras import ops
 
 from keras_gen.models.gan import GAN
-from keras_gen.training.distribute import per_replica_loss
+from keras_gen.training.distribute import per_replica_loss, replica_draw
 
 FEATURE_SOURCES = ("discriminator", "vgg19")
 VGG_LAYER = "block2_conv2"  # 32x32 inputs leave too few pixels for the paper's block5_conv4
@@ -281,7 +281,8 @@ class ImageTranslationGAN(GAN):
             if self.style_encoder is not None:
                 mean, log_var = self.style_encoder(ops.convert_to_tensor(real_images, "float32"), training=True)
                 mean, log_var = ops.cast(mean, "float32"), ops.cast(log_var, "float32")
-                z = mean + ops.exp(0.5 * log_var) * keras.random.normal(ops.shape(mean), seed=self.seed_generator)
+                noise = replica_draw(lambda shape: keras.random.normal(shape, seed=self.seed_generator), ops.shape(mean))
+                z = mean + ops.exp(0.5 * log_var) * noise
                 # KL(N(mean, var) || N(0, I)), summed over latent dims, averaged over the batch.
                 kl = ops.mean(-0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1))
                 inputs = [ops.convert_to_tensor(condition, "float32"), z]

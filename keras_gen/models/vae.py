@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from keras_gen.training.distribute import per_replica_loss
+from keras_gen.training.distribute import per_replica_loss, replica_draw
 
 tfd = tfp.distributions
 
@@ -102,7 +102,7 @@ class VAE(keras.Model):
         images = tf.cast(images, tf.float32)
         posterior = self.posterior(images, training=training)
         # Reparameterization: z = mean + scale * eps keeps the sample differentiable in the encoder outputs.
-        noise = keras.random.normal(tf.shape(posterior.mean()), seed=self.seed_generator)
+        noise = replica_draw(lambda shape: keras.random.normal(shape, seed=self.seed_generator), tf.shape(posterior.mean()))
         z = posterior.mean() + posterior.stddev() * noise
         reconstruction = -self.observation_model(z, training=training).log_prob(images)
         kl = tfd.kl_divergence(posterior, self.prior())

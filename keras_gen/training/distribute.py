@@ -34,3 +34,51 @@ def dense_gradients(gradients):
     distribution strategy replicas would then all-reduce tensors of different sizes and abort. Dense gradients
     have the variable's shape on every replica."""
     return [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in gradients]
+
+
+def sync_replica_context():
+    """The replica context when several replicas train in sync, else None (one device, or cross-replica code)."""
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return None
+    return context
+
+
+def gather_replicas(value):
+    """`value` (batch first) concatenated over all replicas, in global-batch order, and this replica's offset in it.
+
+    MirroredStrategy splits a global batch into consecutive slices, one per replica; layers whose state is a
+    function of the whole batch (codebook statistics, pools of past samples) gather it, update identically on
+    every replica, and so match one device fed the global batch. Returns `(value, 0)` on one replica.
+    """
+    context = sync_replica_context()
+    if context is None:
+        return value, 0
+    sizes = context.all_gather(tf.shape(value)[:1], axis=0)  # (replicas,): the last batch may be uneven
+    offset = tf.reduce_sum(sizes[: context.replica_id_in_sync_group])
+    return context.all_gather(value, axis=0), offset
+
+
+
+def replica_draw(draw, shape):
+    """`draw(shape)` for this replica's slice of the global batch (`shape[0]` is the local batch size).
+
+    Every replica holds the same random state (a `SeedGenerator`'s state is copied to each replica), so a
+    plain draw would give all replicas the same latents, noise or interpolation weights: under two replicas a
+    GAN would train on every fake twice. Here each replica draws for the global batch and keeps its own
+    slice, so replicas get different values and together the same ones as one device fed the global batch.
+    On one replica it is `draw(shape)`.
+    """
+    context = sync_replica_context()
+    if context is None:
+        return draw(shape)
+    local_size = tf.cast(shape[0], tf.int32)
+    sizes = context.all_gather(tf.reshape(local_size, [1]), axis=0)
+    offset = tf.reduce_sum(sizes[: context.replica_id_in_sync_group])
+    total = tf.reduce_sum(sizes)
+    if isinstance(shape, (tuple, list)):
+        global_shape = (total,) + tuple(shape[1:])
+    else:  # a shape tensor, e.g. tf.shape(x)
+        global_shape = tf.concat([[total], tf.cast(shape[1:], tf.int32)], axis=0)
+    values = draw(global_shape)
+    return values[offset : offset + local_size]
