@@ -12,7 +12,8 @@ With no `--dataset` each trains on its offline digit set (`keras_gen.data.paired
               vgg_weights (a VGG19 include_top=False weights file; without it the content loss uses the
               discriminator's features, recorded as `feature_source_used` in `evaluate`)
     spade:    style_encoder (true), feature_matching_weight (10), l1_weight (10), num_scales (2)
-    cyclegan: cycle_weight (10), identity_weight (0.5), pool_size (50), direction (a2b|b2a, for `translate`)
+    cyclegan: cycle_weight (10), identity_weight (0.5), pool_size (50), num_downsamples (4),
+              direction (a2b|b2a, for `translate`)
 
 Learning rates: left at the shared default (1e-3, a VAE rate), the published 2e-4 with beta_1 = 0.5 is used.
 """
@@ -157,7 +158,8 @@ def _builder(name):
                                         seed=config.seed, **(weights | _losses(name, config)))
         else:
             def generator(net_name):
-                return networks.build_unet_generator(source_shape, base_filters=filters, num_downsamples=4,
+                return networks.build_unet_generator(source_shape, base_filters=filters,
+                                                     num_downsamples=config.option("num_downsamples", 4, int),
                                                      normalization="instance", dropout=0.0, name=net_name)
 
             def discriminator(net_name):
