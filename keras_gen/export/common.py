@@ -54,6 +54,33 @@ def open_export(export_dir):
     return tf.saved_model.load(export_dir).signatures, read_metadata(export_dir)
 
 
+class Endpoints:
+    """Numpy front end over a trained Keras model or its SavedModel export, so apps and tools work the same
+    whichever they are handed. Subclasses read their attributes in `_read_model` or `_read_export`, and call
+    `self._model` (None for an export) or `self._signatures`.
+    """
+
+    def __init__(self, model=None, export_dir=None):
+        if (model is None) == (export_dir is None):
+            raise ValueError(
+                "Give exactly one of `model` or `export_dir`. Received: "
+                f"model={None if model is None else type(model).__name__}, export_dir={export_dir!r}"
+            )
+        self._model = model
+        self._signatures = None
+        if export_dir is not None:
+            self._signatures, metadata = open_export(export_dir)
+            self._read_export(metadata)
+        else:
+            self._read_model(model)
+
+    def _read_model(self, model):
+        raise NotImplementedError
+
+    def _read_export(self, metadata):
+        raise NotImplementedError
+
+
 def after_checks(checks, *tensors):
     """`tensors` passed through only once every assertion op in `checks` has run.
 

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from keras_gen.export.common import export_signatures, open_export
+from keras_gen.export.common import Endpoints, export_signatures
 
 MAX_SAMPLES = 1024  # one request may not ask the server for more images than this
 
@@ -112,24 +112,20 @@ def export_gan(model, export_dir):
     return export_signatures(model, export_dir, endpoints, metadata)
 
 
-class GANEndpoints:
+class GANEndpoints(Endpoints):
     """sample/generate as numpy functions over a trained Keras `GAN` or its SavedModel export (for apps)."""
 
-    def __init__(self, model=None, export_dir=None):
-        if (model is None) == (export_dir is None):
-            raise ValueError("Give exactly one of `model` or `export_dir`.")
-        self._model = model
-        if export_dir is not None:
-            self._signatures, metadata = open_export(export_dir)
-            self.latent_dim = int(metadata["latent_dim"])
-            self.num_classes = metadata.get("num_classes")
-            self.image_shape = tuple(metadata["image_shape"])
-            self.prior = metadata.get("prior", "gaussian")
-        else:
-            self.latent_dim = int(model.latent_dim)
-            self.num_classes = model.num_classes
-            self.image_shape = tuple(int(d) for d in model.generator.output_shape[1:])
-            self.prior = model.prior
+    def _read_export(self, metadata):
+        self.latent_dim = int(metadata["latent_dim"])
+        self.num_classes = metadata.get("num_classes")
+        self.image_shape = tuple(metadata["image_shape"])
+        self.prior = metadata.get("prior", "gaussian")
+
+    def _read_model(self, model):
+        self.latent_dim = int(model.latent_dim)
+        self.num_classes = model.num_classes
+        self.image_shape = tuple(int(d) for d in model.generator.output_shape[1:])
+        self.prior = model.prior
 
     @property
     def conditional(self):

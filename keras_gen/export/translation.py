@@ -14,7 +14,7 @@ cropped or resized inside the SavedModel (resize before calling, as the CLI and 
 import numpy as np
 import tensorflow as tf
 
-from keras_gen.export.common import after_checks, check_batch_images, export_signatures, open_export
+from keras_gen.export.common import Endpoints, after_checks, check_batch_images, export_signatures
 from keras_gen.models.cyclegan import CycleGAN
 
 
@@ -103,7 +103,7 @@ def _export_cyclegan(model, export_dir, family):
     return export_signatures(model, export_dir, endpoints, metadata)
 
 
-class TranslationEndpoints:
+class TranslationEndpoints(Endpoints):
     """`translate` as numpy functions over a trained model or its SavedModel export (images in [0, 1]).
 
     Lets the app work the same whether it is handed a model directory or an export.
@@ -117,20 +117,19 @@ class TranslationEndpoints:
     """
 
     def __init__(self, model=None, export_dir=None, family=None):
-        if (model is None) == (export_dir is None):
-            raise ValueError("Give exactly one of `model` or `export_dir`.")
-        self._model = model
-        if export_dir is not None:
-            self._signatures, metadata = open_export(export_dir)
-            self.family = metadata["model"]
-            self.source = metadata["source"]
-            self.source_shape = tuple(metadata.get("source_shape") or metadata["label_map_shape"])
-            self.target_shape = tuple(metadata["target_shape"])
-            self.num_label_classes = int(metadata.get("num_label_classes", 0))
-            self.has_style_encoder = bool(metadata.get("style_encoder", False))
-            self.directions = tuple(metadata.get("directions", ()))
-            return
-        self.family = family
+        self.family = family  # a model does not know its family name; an export's metadata does
+        super().__init__(model=model, export_dir=export_dir)
+
+    def _read_export(self, metadata):
+        self.family = metadata["model"]
+        self.source = metadata["source"]
+        self.source_shape = tuple(metadata.get("source_shape") or metadata["label_map_shape"])
+        self.target_shape = tuple(metadata["target_shape"])
+        self.num_label_classes = int(metadata.get("num_label_classes", 0))
+        self.has_style_encoder = bool(metadata.get("style_encoder", False))
+        self.directions = tuple(metadata.get("directions", ()))
+
+    def _read_model(self, model):
         self.directions = ("a2b", "b2a") if isinstance(model, CycleGAN) else ()
         generator = model.generator_ab if isinstance(model, CycleGAN) else model.generator
         input_shape = tuple(int(d) for d in generator.inputs[0].shape[1:])

@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from keras_gen.export.common import check_batch_images, export_signatures, open_export
+from keras_gen.export.common import Endpoints, check_batch_images, export_signatures
 
 MAX_SAMPLES = 1024  # one request may not ask the server for more images than this
 
@@ -40,23 +40,17 @@ def export_vae(model, export_dir):
     return export_signatures(model, export_dir, endpoints, metadata)
 
 
-class VAEEndpoints:
-    """encode/decode/sample/reconstruct as numpy functions, over a trained Keras VAE or its SavedModel export.
+class VAEEndpoints(Endpoints):
+    """encode/decode/sample/reconstruct as numpy functions, over a trained Keras VAE or its SavedModel export."""
 
-    Lets apps and tools work the same whether they are handed a model directory or an export.
-    """
+    def _read_export(self, metadata):
+        inputs = {name: self._signatures[name].structured_input_signature[1] for name in ("decode", "encode")}
+        self.latent_dim = int(metadata.get("latent_dim") or inputs["decode"]["z"].shape[-1])
+        self.image_shape = tuple(metadata.get("image_shape") or inputs["encode"]["images"].shape[1:])
 
-    def __init__(self, model=None, export_dir=None):
-        if (model is None) == (export_dir is None):
-            raise ValueError("Give exactly one of `model` or `export_dir`.")
-        self._model = model
-        if export_dir is not None:
-            self._signatures, metadata = open_export(export_dir)
-            self.latent_dim = int(metadata.get("latent_dim") or self._signatures["decode"].structured_input_signature[1]["z"].shape[-1])
-            self.image_shape = tuple(metadata.get("image_shape") or self._signatures["encode"].structured_input_signature[1]["images"].shape[1:])
-        else:
-            self.latent_dim = int(model.latent_dim)
-            self.image_shape = tuple(model.image_shape)
+    def _read_model(self, model):
+        self.latent_dim = int(model.latent_dim)
+        self.image_shape = tuple(model.image_shape)
 
     def encode(self, images):
         """(batch, H, W, C) -> posterior means (batch, latent_dim)."""

@@ -5,7 +5,7 @@
 import numpy as np
 import tensorflow as tf
 
-from keras_gen.export.common import after_checks, check_batch_images, export_signatures, open_export
+from keras_gen.export.common import Endpoints, after_checks, check_batch_images, export_signatures
 from keras_gen.models.vqvae2 import VQVAE2, VQVAE2Prior
 
 MAX_SAMPLES = 1024  # one request may not ask the server for more images than this
@@ -88,25 +88,20 @@ def export_vqvae2(model, export_dir):
     return export_signatures(model, export_dir, endpoints, metadata)
 
 
-class VQVAE2Endpoints:
-    """encode/decode/reconstruct/sample as numpy functions over a trained model or its SavedModel export,
-    so apps work the same with a model directory or an export."""
+class VQVAE2Endpoints(Endpoints):
+    """encode/decode/reconstruct/sample as numpy functions over a trained model or its SavedModel export."""
 
-    def __init__(self, model=None, export_dir=None):
-        if (model is None) == (export_dir is None):
-            raise ValueError("Give exactly one of `model` or `export_dir`.")
-        self._model = model
-        if export_dir is not None:
-            self._signatures, metadata = open_export(export_dir)
-            self.image_shape = tuple(metadata["image_shape"])
-            self.can_sample = "sample" in self._signatures
-            self.num_classes = metadata.get("num_classes")
-        else:
-            vqvae = model.vqvae if isinstance(model, VQVAE2Prior) else model
-            self.image_shape = tuple(vqvae.image_shape)
-            self.can_sample = isinstance(model, VQVAE2Prior)
-            self.num_classes = model.num_classes if self.can_sample else None
-            self._vqvae = vqvae
+    def _read_export(self, metadata):
+        self.image_shape = tuple(metadata["image_shape"])
+        self.can_sample = "sample" in self._signatures
+        self.num_classes = metadata.get("num_classes")
+
+    def _read_model(self, model):
+        vqvae = model.vqvae if isinstance(model, VQVAE2Prior) else model
+        self.image_shape = tuple(vqvae.image_shape)
+        self.can_sample = isinstance(model, VQVAE2Prior)
+        self.num_classes = model.num_classes if self.can_sample else None
+        self._vqvae = vqvae
 
     def encode(self, images):
         """-> (top_indices, bottom_indices) numpy int32."""
