@@ -288,13 +288,8 @@ class GAN(keras.Model):
         real_images, condition = self.unpack_batch(data)
         for _ in range(self.d_steps):
             d_loss, d_logs = self.discriminator_step(real_images, condition)
-        g_loss, _ = self.generator_step(real_images, condition)
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        self.real_score_tracker.update_state(d_logs["real_logits"])
-        self.fake_score_tracker.update_state(d_logs["fake_logits"])
-        if self.gradient_penalty_weight > 0:
-            self.gradient_penalty_tracker.update_state(d_logs["gradient_penalty"])
+        g_loss, g_logs = self.generator_step(real_images, condition)
+        self.update_trackers(d_loss, d_logs, g_loss, g_logs)
         return {metric.name: metric.result() for metric in self.metrics}
 
     def test_step(self, data):
@@ -303,14 +298,19 @@ class GAN(keras.Model):
         batch_size = ops.shape(real_images)[0]
         fake_images = self.generator(self.generator_inputs(batch_size, condition), training=False)
         d_loss, d_logs = self.compute_discriminator_loss(real_images, fake_images, condition)
-        g_loss, _ = self.compute_generator_loss(real_images, fake_images, condition)
+        g_loss, g_logs = self.compute_generator_loss(real_images, fake_images, condition)
+        self.update_trackers(d_loss, d_logs, g_loss, g_logs)
+        return {metric.name: metric.result() for metric in self.metrics}
+
+    def update_trackers(self, d_loss, d_logs, g_loss, g_logs):
+        """Feeds one step's losses and logs to the metric trackers (subclasses add their own terms)."""
+        del g_logs  # the plain GAN tracks nothing from the generator's logs
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         self.real_score_tracker.update_state(d_logs["real_logits"])
         self.fake_score_tracker.update_state(d_logs["fake_logits"])
         if self.gradient_penalty_weight > 0:
             self.gradient_penalty_tracker.update_state(d_logs["gradient_penalty"])
-        return {metric.name: metric.result() for metric in self.metrics}
 
     # ----------------------------------------------------------------------------------------------------------
     # saving

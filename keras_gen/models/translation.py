@@ -236,7 +236,6 @@ class ImageTranslationGAN(GAN):
         if self.feature_source == "vgg19":
             real_features = self.vgg_features(real_images)
             fake_features = self.vgg_features(fake_images)
-            distance = ops.mean
             square = True
         else:
             real = discriminator_scales(self.discriminator(self.discriminator_inputs(real_images, condition), training=True))
@@ -297,28 +296,8 @@ class ImageTranslationGAN(GAN):
             self.e_optimizer.apply(tape.gradient(encoder_loss, encoder_weights), encoder_weights)
         return loss, logs
 
-    def train_step(self, data):
-        real_images, condition = self.unpack_batch(data)
-        for _ in range(self.d_steps):
-            d_loss, d_logs = self.discriminator_step(real_images, condition)
-        g_loss, g_logs = self.generator_step(real_images, condition)
-        self._update_trackers(d_loss, d_logs, g_loss, g_logs)
-        return {metric.name: metric.result() for metric in self.metrics}
-
-    def test_step(self, data):
-        real_images, condition = self.unpack_batch(data)
-        batch_size = ops.shape(real_images)[0]
-        fake_images = self.generator(self.generator_inputs(batch_size, condition), training=False)
-        d_loss, d_logs = self.compute_discriminator_loss(real_images, fake_images, condition)
-        g_loss, g_logs = self.compute_generator_loss(real_images, fake_images, condition)
-        self._update_trackers(d_loss, d_logs, g_loss, g_logs)
-        return {metric.name: metric.result() for metric in self.metrics}
-
-    def _update_trackers(self, d_loss, d_logs, g_loss, g_logs):
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        self.real_score_tracker.update_state(d_logs["real_logits"])
-        self.fake_score_tracker.update_state(d_logs["fake_logits"])
+    def update_trackers(self, d_loss, d_logs, g_loss, g_logs):
+        super().update_trackers(d_loss, d_logs, g_loss, g_logs)
         self.reconstruction_tracker.update_state(g_logs["l1"])
         if "feature_loss" in g_logs:
             self.feature_tracker.update_state(g_logs["feature_loss"])
