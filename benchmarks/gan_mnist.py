@@ -55,7 +55,6 @@ def classifier_statistics(images, classifier):
 def main(argv):
     del argv
     import keras
-    import numpy as np
 
     from keras_gen.families.gan import default_labels, sample_images
     from keras_gen.metrics.classifier import load_mnist_classifier

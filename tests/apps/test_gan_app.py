@@ -1,29 +1,18 @@
 import os
-import socket
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from keras_gen.latent.arithmetic import vector_arithmetic
 from keras_gen.latent.interpolation import slerp
 from keras_gen import data
 from keras_gen.families import get_family
 from keras_gen.training.config import TrainConfig, config_path
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.apps.serving import read, serve
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    from gradio_client import Client
-
-    from apps.gan_app import build_app, load_endpoints
-
     # A model directory as `keras-gen train` writes it (config.json + model.keras), without the training time.
     model_dir = tmp_path_factory.mktemp("app") / "cgan"
     os.makedirs(model_dir)
@@ -32,17 +21,8 @@ def served(tmp_path_factory):
     get_family("cgan").build_model(config, data.get_info("synthetic_16")).save(str(model_dir / "model.keras"))
     config.to_json(config_path(str(model_dir)))
     model_dir = str(model_dir)
-    demo = build_app(model_dir)
-    port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, show_error=True)
-    try:
-        yield Client(f"http://127.0.0.1:{port}/", verbose=False), load_endpoints(model_dir)
-    finally:
-        demo.close()
-
-
-def read(path):
-    return np.asarray(Image.open(path).convert("L"), np.float32) / 255.0
+    with serve("gan_app", model_dir) as served_app:
+        yield served_app
 
 
 def tiles(grid, count, ncols, size=16, scale=4):

@@ -1,5 +1,3 @@
-import socket
-
 import numpy as np
 import pytest
 from PIL import Image
@@ -7,36 +5,18 @@ from PIL import Image
 from keras_gen import data
 from keras_gen.families import get_family
 from keras_gen.training.config import TrainConfig
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def read(path):
-    return np.asarray(Image.open(path).convert("L"), np.float32) / 255.0
+from tests.apps.serving import read, serve
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """The app over an (untrained) SPADE export, as `keras-gen app` would serve it."""
-    from gradio_client import Client
-
-    from apps.translation_app import build_app, load_endpoints
-
     export_dir = str(tmp_path_factory.mktemp("app") / "spade")
     config = TrainConfig(model="spade", dataset="digits_labelmap", latent_dim=4, options={"base_filters": "4", "num_scales": "1", "style_encoder": "false"})
     family = get_family("spade")
     family.export(family.build_model(config, data.get_info("digits_labelmap")), export_dir)
-    demo = build_app(export_dir)
-    port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, show_error=True)
-    try:
-        yield Client(f"http://127.0.0.1:{port}/", verbose=False), load_endpoints(export_dir)
-    finally:
-        demo.close()
+    with serve("translation_app", export_dir) as served_app:
+        yield served_app
 
 
 def test_painted_label_map_is_read_by_grey_level_and_rendered(served, tmp_path):

@@ -1,39 +1,19 @@
-import socket
-
 import numpy as np
 import pytest
 from PIL import Image
 
 from keras_gen.training.config import TrainConfig
 from keras_gen.training.runner import train
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.apps.serving import read, serve
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    from gradio_client import Client
-
-    from apps.vae_app import build_app, load_endpoints
-
     model_dir = str(tmp_path_factory.mktemp("app") / "vae")
     train(TrainConfig(model="vae", dataset="synthetic_16", epochs=1, steps_per_epoch=2, batch_size=4, latent_dim=4,
                       output_dir=model_dir, options={"hidden_units": "16"}), verbose=0)
-    demo = build_app(model_dir)
-    port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, show_error=True)
-    try:
-        yield Client(f"http://127.0.0.1:{port}/", verbose=False), load_endpoints(model_dir)
-    finally:
-        demo.close()
-
-
-def read(path):
-    return np.asarray(Image.open(path).convert("L"), np.float32) / 255.0
+    with serve("vae_app", model_dir) as served_app:
+        yield served_app
 
 
 def test_random_code_sets_sliders_and_shows_their_decoding(served):

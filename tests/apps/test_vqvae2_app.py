@@ -4,29 +4,20 @@ from PIL import Image
 
 from keras_gen.training.config import TrainConfig
 from keras_gen.training.runner import train
-from tests.apps.test_vae_app import free_port, read
+from tests.apps.serving import read, serve
 
 OPTIONS = {"channels": "8", "embedding_dim": "4", "top_codes": "8", "bottom_codes": "8"}
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    from gradio_client import Client
-
-    from apps.vqvae2_app import build_app, load_endpoints
-
     root = tmp_path_factory.mktemp("vqvae2_app")
     common = dict(dataset="synthetic_16", epochs=1, steps_per_epoch=1, batch_size=8, sample_every=0)
     train(TrainConfig(model="vqvae2", output_dir=str(root / "stage1"), options=OPTIONS, **common), verbose=0)
     prior_options = {"vqvae_dir": str(root / "stage1"), "prior_filters": "8", "prior_layers": "2"}
     train(TrainConfig(model="vqvae2_prior", output_dir=str(root / "prior"), options=prior_options, **common), verbose=0)
-    demo = build_app(str(root / "prior"))
-    port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, show_error=True)
-    try:
-        yield Client(f"http://127.0.0.1:{port}/", verbose=False), load_endpoints(str(root / "prior"))
-    finally:
-        demo.close()
+    with serve("vqvae2_app", str(root / "prior")) as served_app:
+        yield served_app
 
 
 def test_class_conditional_samples_match_the_library(served):

@@ -48,6 +48,7 @@ def test_recipes_losses_and_options():
 
 def test_train_resume_and_commands(tmp_path):
     model = train(tiny_config(tmp_path, model="cgan"), verbose=0)
+    assert int(model.g_optimizer.iterations) == 2 and int(model.d_optimizer.iterations) == 2
     assert sorted(os.listdir(tmp_path / "samples")) == ["epoch_0001.png"]
     history = open(tmp_path / "history.csv").read().splitlines()
     assert history[0].split(",")[:5] == ["epoch", "d_loss", "fake_logits", "g_loss", "real_logits"]

@@ -1,0 +1,38 @@
+"""Serving an app on a free localhost port for a module's tests, and reading the images it returns."""
+
+import contextlib
+import importlib
+import socket
+
+import numpy as np
+from PIL import Image
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(app_name, source):
+    """Serves `apps.<app_name>` over `source` (a model directory or an export) as `keras-gen app` would.
+
+    Yields `(client, endpoints)`: a `gradio_client.Client` on the running app, and the app's own
+    `load_endpoints(source)`, which the tests compare the served outputs with.
+    """
+    from gradio_client import Client
+
+    app = importlib.import_module(f"apps.{app_name}")
+    demo = app.build_app(source)
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, show_error=True)
+    try:
+        yield Client(f"http://127.0.0.1:{port}/", verbose=False), app.load_endpoints(source)
+    finally:
+        demo.close()
+
+
+def read(path):
+    """A grey image file as float32 in [0, 1]."""
+    return np.asarray(Image.open(path).convert("L"), np.float32) / 255.0
