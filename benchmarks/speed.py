@@ -3,10 +3,13 @@
     python benchmarks/speed.py [--models=vae,dcgan] [--precisions=float32,mixed_bfloat16] [--repeats=3]
 
 For each (model, precision, XLA) it times `--steps` train steps (batch begin to end, so fit()'s per-call setup is
-excluded) `--repeats` times after a warm-up run and reports the median examples/s; it counts the FLOPs of one train step from the traced graph (TF's op FLOP statistics: matmuls
-and convolutions, forward and backward) and compares the achieved FLOP/s with this machine's measured dense
+excluded) `--repeats` times after a warm-up run and reports the median examples/s. It counts the FLOPs of one
+train step from the traced graph (TF's op FLOP statistics: matmuls and convolutions, forward and backward) and
+compares the achieved FLOP/s with this machine's measured dense
 float32 matmul FLOP/s. It also measures the input pipeline alone, to show it outruns training.
-Prints a table and writes benchmarks/results/speed.json.
+Prints a Markdown table and writes benchmarks/results/speed.json (`--table` prints the table of an existing
+result; `--merge` keeps the rows of the existing result that this run does not time). Each row records the
+1-minute load average: above the core count, something else shared the machine.
 """
 
 import json
@@ -26,6 +29,9 @@ flags.DEFINE_integer("batch_size", 32, "Batch size.")
 flags.DEFINE_integer("steps", 10, "Train steps per timed run.")
 flags.DEFINE_integer("repeats", 3, "Timed runs (the median is reported).")
 flags.DEFINE_string("result", "benchmarks/results/speed.json", "Where to write the JSON.")
+flags.DEFINE_bool("table", False, "Only print --result as a Markdown table (no timing).")
+flags.DEFINE_bool("merge", False, "Keep the rows of --result for (model, precision, xla) not timed in this run.")
+flags.DEFINE_string("vqvae_dir", "", "Stage-1 run for vqvae2_prior (default: a freshly initialized vqvae2, 1 step).")
 FLAGS = flags.FLAGS
 
 
@@ -53,7 +59,8 @@ def train_step_flops(model, batch):
         options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
         options["output"] = "none"
         return int(tf.compat.v1.profiler.profile(graph=concrete.graph, options=options).total_float_ops)
-    except Exception:  # noqa: BLE001 - a count is a bonus; a failure must not stop the timing
+    except Exception as error:  # noqa: BLE001 - a count is a bonus; a failure must not stop the timing
+        print(f"FLOP count of {model.name} failed: {type(error).__name__}: {str(error)[:300]}", flush=True)
         return None
 
 
@@ -86,6 +93,20 @@ class StepTimer:
         return _Timer()
 
 
+def stage_one_dir():
+    """A vqvae2 run for vqvae2_prior to build on: --vqvae_dir, or one step of a new model (speed needs no quality)."""
+    if FLAGS.vqvae_dir:
+        return FLAGS.vqvae_dir
+    from keras_gen.training.config import TrainConfig
+    from keras_gen.training.runner import train
+
+    output_dir = "/tmp/speed_vqvae2_stage1"
+    if not os.path.exists(os.path.join(output_dir, "model.keras")):
+        train(TrainConfig(model="vqvae2", dataset="mnist_5k", epochs=1, steps_per_epoch=1, batch_size=FLAGS.batch_size,
+                          output_dir=output_dir, sample_every=0), verbose=0)
+    return output_dir
+
+
 def time_family(name, precision, xla):
     import keras
 
@@ -93,10 +114,12 @@ def time_family(name, precision, xla):
     from keras_gen.training.config import TrainConfig
 
     family = get_family(name)
+    options = {"vqvae_dir": stage_one_dir()} if name == "vqvae2_prior" else {}
     keras.backend.clear_session()
     keras.config.set_dtype_policy(precision)
     config = TrainConfig(model=name, dataset=family.default_dataset, batch_size=FLAGS.batch_size, epochs=1,
-                         steps_per_epoch=FLAGS.steps, precision=precision, jit_compile=xla, output_dir="/tmp/speed")
+                         steps_per_epoch=FLAGS.steps, precision=precision, jit_compile=xla, output_dir="/tmp/speed",
+                         options=options)
     train_ds, _, info = family.make_datasets(config)
     model = family.build_model(config, info)
     batch = next(iter(train_ds))
@@ -112,7 +135,8 @@ def time_family(name, precision, xla):
     keras.config.set_dtype_policy("float32")
     return {"model": name, "precision": precision, "xla": xla, "examples_per_second": FLAGS.steps * FLAGS.batch_size / median,
             "step_ms": 1000 * median / FLAGS.steps, "train_step_flops": flops,
-            "pipeline_examples_per_second": pipeline, "runs_seconds": seconds}
+            "pipeline_examples_per_second": pipeline, "runs_seconds": seconds,
+            "load_average_1min": os.getloadavg()[0]}  # > cores means something else shared the machine
 
 
 def main(argv):
@@ -135,24 +159,57 @@ def main(argv):
                 if flops and "examples_per_second" in row:
                     row["achieved_flops_per_second"] = flops / (row["step_ms"] / 1000)
                     row["fraction_of_matmul_peak"] = row["achieved_flops_per_second"] / peak
+                row["matmul_float32_flops_per_second"] = peak
                 rows.append(row)
                 print(json.dumps(row), flush=True)
+    if FLAGS.merge and os.path.exists(FLAGS.result):
+        with open(FLAGS.result) as f:
+            previous = json.load(f)
+        timed = {(r["model"], r["precision"], r["xla"]) for r in rows}
+        kept = [r for r in previous["rows"] if (r["model"], r["precision"], r["xla"]) not in timed]
+        for row in kept:  # FLOP fractions of kept rows against their own run's matmul peak
+            row.setdefault("matmul_float32_flops_per_second", previous["matmul_float32_flops_per_second"])
+        order = {n: i for i, n in enumerate(family_names())}
+        rows = sorted(kept + rows, key=lambda r: (order.get(r["model"], 99), r["precision"], r["xla"]))
     result = {"matmul_float32_flops_per_second": peak, "batch_size": FLAGS.batch_size, "steps": FLAGS.steps,
               "repeats": FLAGS.repeats, "cpu_count": os.cpu_count(), "rows": rows}
     os.makedirs(os.path.dirname(FLAGS.result), exist_ok=True)
     with open(FLAGS.result, "w") as f:
         json.dump(result, f, indent=2)
-    print(f"\ndense float32 matmul: {peak / 1e9:.1f} GFLOP/s on {os.cpu_count()} cores")
-    print(f"{'model':14s} {'precision':15s} {'xla':5s} {'ex/s':>9s} {'step ms':>8s} {'GFLOP/s':>8s} {'% peak':>7s} {'pipeline ex/s':>13s}")
-    for row in rows:
+    print(markdown_table(result))
+
+
+def markdown_table(result):
+    """The rows of a result as a Markdown table (what BUILD.md shows)."""
+    lines = [
+        f"Dense float32 matmul: {result['matmul_float32_flops_per_second'] / 1e9:.1f} GFLOP/s on {result['cpu_count']} "
+        f"cores. Batch {result['batch_size']}; median of {result['repeats']} x {result['steps']} timed steps.",
+        "",
+        "| model | precision | XLA | ex/s | step ms | GFLOP/s | % of matmul | input pipeline ex/s | load |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in result["rows"]:
+        precision = {"float32": "f32", "mixed_bfloat16": "bf16", "mixed_float16": "f16"}.get(row["precision"], row["precision"])
+        xla = "yes" if row["xla"] else "no"
         if "error" in row:
-            print(f"{row['model']:14s} {row['precision']:15s} {str(row['xla']):5s} error: {row['error'][:80]}")
+            lines.append(f"| {row['model']} | {precision} | {xla} | error: {row['error'][:80]} | | | | | |")
             continue
         achieved = row.get("achieved_flops_per_second")
-        print(f"{row['model']:14s} {row['precision']:15s} {str(row['xla']):5s} {row['examples_per_second']:9.0f} "
-              f"{row['step_ms']:8.1f} {achieved / 1e9 if achieved else float('nan'):8.2f} "
-              f"{100 * row['fraction_of_matmul_peak'] if achieved else float('nan'):7.1f} {row['pipeline_examples_per_second']:13.0f}")
+        flops = f"{achieved / 1e9:.1f}" if achieved else "n/a"
+        fraction = f"{100 * achieved / row['matmul_float32_flops_per_second']:.0f}" if achieved else "n/a"
+        load = f"{row['load_average_1min']:.1f}" if "load_average_1min" in row else "n/a"
+        lines.append(f"| {row['model']} | {precision} | {xla} | {row['examples_per_second']:.0f} | {row['step_ms']:.1f} | "
+                     f"{flops} | {fraction} | {row['pipeline_examples_per_second']:.0f} | {load} |")
+    return "\n".join(lines)
+
+
+def run(argv):
+    if FLAGS.table:
+        with open(FLAGS.result) as f:
+            print(markdown_table(json.load(f)))
+        return
+    main(argv)
 
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(run)
