@@ -72,6 +72,13 @@ for name, dataset, options, precision in FAMILIES:
     steps = [int(o.iterations.numpy()) for o in (getattr(model, "g_optimizer", None) or model.optimizer,)]
     result["families"][name] = {"spread": spread, "compared": compared, "steps": steps[0], "seconds": time.time() - start}
 
+# A run trained mirrored resumes on one device (cross-replica layers decide at each call, not at construction).
+resumed = train(TrainConfig(model="dcgan", dataset="synthetic_16", epochs=2, steps_per_epoch=2, batch_size=4,
+                            latent_dim=6, output_dir=OUT + "/dcgan", options={"base_filters": "4"}, resume=True,
+                            sample_every=0), verbose=0)
+result["resumed_on_one_device"] = {"steps": int(resumed.g_optimizer.iterations.numpy()),
+                                   "replicas": resumed.distribute_strategy.num_replicas_in_sync}
+
 # Control: Keras' own BatchNormalization keeps per-replica moving statistics, which the check must see drift;
 # CrossReplicaBatchNormalization tracks the global batch's.
 x = np.concatenate([np.zeros((4, 4)), 10 * np.ones((4, 4))]).astype("float32")  # replica 0 sees 0s, replica 1 10s
@@ -177,6 +184,7 @@ def test_every_trainer_kind_keeps_replicas_identical_under_mirrored(replica_chec
         assert family["compared"] > 10, (name, family)
         assert family["spread"] < 1e-6, (name, family)
         assert (replica_checks["out"] / name / "model.keras").exists()  # the runner wrote the run
+    assert replica_checks["resumed_on_one_device"] == {"steps": 4, "replicas": 1}
     # The same check does see per-replica state: Keras' plain BatchNormalization drifts apart.
     assert replica_checks["plain_batchnorm_spread"] > 0.5
     np.testing.assert_allclose(replica_checks["plain_moving_mean"], [0.0, 1.0], atol=1e-6)  # 0.1 * each replica's mean
