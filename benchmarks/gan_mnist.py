@@ -13,7 +13,7 @@ stop at `--epochs` or when the per-model wall-time budget runs out, then draw 1,
 For reference the same statistics are computed on the 500 real test digits.
 
 Each run adds its models to benchmarks/results/gan_mnist.json (one model per run keeps a run under 15 minutes
-on the shared CPU) and writes sample grids benchmarks/results/gan_mnist_<model>.png.
+on the shared CPU) and writes sample grids beside the result, named <result stem>_<model>.png.
 """
 
 import json
@@ -98,7 +98,8 @@ def main(argv):
 
         quality = evaluate_generator(sample_fn, real_images, num_samples=FLAGS.num_samples, labels=labels, seed=7,
                                      kid_subset_size=min(500, FLAGS.num_samples))
-        grid = os.path.join(os.path.dirname(FLAGS.result), f"gan_mnist_{name}.png")
+        stem = os.path.splitext(os.path.basename(FLAGS.result))[0]  # gan_mnist, or a variant run's own name
+        grid = os.path.join(os.path.dirname(FLAGS.result), f"{stem}_{name}.png")
         save_grid(images[:100], grid, ncols=10, scale=2)
         results[name] = {
             **stats,
