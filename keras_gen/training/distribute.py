@@ -54,10 +54,14 @@ def gather_replicas(value):
     context = sync_replica_context()
     if context is None:
         return value, 0
-    sizes = context.all_gather(tf.shape(value)[:1], axis=0)  # (replicas,): the last batch may be uneven
-    offset = tf.reduce_sum(sizes[: context.replica_id_in_sync_group])
+    _, offset = _global_batch(context, tf.shape(value)[0])
     return context.all_gather(value, axis=0), offset
 
+
+def _global_batch(context, local_size):
+    """(global batch size, this replica's offset in it); replicas' batches may differ (the last, uneven one)."""
+    sizes = context.all_gather(tf.reshape(tf.cast(local_size, tf.int32), [1]), axis=0)  # (replicas,)
+    return tf.reduce_sum(sizes), tf.reduce_sum(sizes[: context.replica_id_in_sync_group])
 
 
 def replica_draw(draw, shape):
@@ -73,9 +77,7 @@ def replica_draw(draw, shape):
     if context is None:
         return draw(shape)
     local_size = tf.cast(shape[0], tf.int32)
-    sizes = context.all_gather(tf.reshape(local_size, [1]), axis=0)
-    offset = tf.reduce_sum(sizes[: context.replica_id_in_sync_group])
-    total = tf.reduce_sum(sizes)
+    total, offset = _global_batch(context, local_size)
     if isinstance(shape, (tuple, list)):
         global_shape = (total,) + tuple(shape[1:])
     else:  # a shape tensor, e.g. tf.shape(x)
