@@ -77,9 +77,11 @@ def wasserstein_generator_loss(fake_logits):
     return -ops.mean(_as_float32(fake_logits))
 
 
-def interpolation_weights(batch_size, seed=None):
-    """One weight per example, uniform in [0, 1]: `(batch, 1, 1, 1)` for images."""
-    return keras.random.uniform((batch_size, 1, 1, 1), 0.0, 1.0, seed=seed)
+def interpolation_weights(batch_size, seed=None, rank=4):
+    """One weight per example, uniform in [0, 1], shaped to broadcast over rank-`rank` inputs: `(batch, 1, 1, 1)`
+    for images. Under a distribution strategy each replica gets its slice of one global-batch draw."""
+    shape = (batch_size,) + (1,) * (rank - 1)
+    return replica_draw(lambda global_shape: keras.random.uniform(global_shape, 0.0, 1.0, seed=seed), shape)
 
 
 def gradient_penalty(critic, real_images, fake_images, alpha=None, seed=None, target_norm=1.0):
@@ -102,10 +104,7 @@ def gradient_penalty(critic, real_images, fake_images, alpha=None, seed=None, ta
     real_images = ops.cast(real_images, "float32")
     fake_images = ops.cast(fake_images, "float32")
     if alpha is None:
-        alpha = replica_draw(
-            lambda shape: keras.random.uniform(shape, 0.0, 1.0, seed=seed),
-            (ops.shape(real_images)[0],) + (1,) * (len(real_images.shape) - 1),
-        )
+        alpha = interpolation_weights(ops.shape(real_images)[0], seed=seed, rank=len(real_images.shape))
     interpolates = alpha * real_images + (1.0 - alpha) * fake_images
     with tf.GradientTape() as tape:
         tape.watch(interpolates)
