@@ -6,7 +6,8 @@ from typing import Callable, Optional, Tuple
 import numpy as np
 import tensorflow as tf
 
-VALUE_RANGES = ("unit", "signed")  # [0, 1] and [-1, 1]
+from keras_gen.utils.value_range import VALUE_RANGES, from_uint8
+
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,12 +48,6 @@ def _entry(name):
     if name not in _DATASETS:
         raise ValueError(f"Unknown dataset {name!r}. Valid datasets: {', '.join(sorted(_DATASETS))}. Received: dataset={name!r}")
     return _DATASETS[name]
-
-
-def to_value_range(images, value_range):
-    """uint8 (or [0, 255] float) images -> float32 in [0, 1] ("unit") or [-1, 1] ("signed")."""
-    images = tf.cast(images, tf.float32) / 255.0
-    return images * 2.0 - 1.0 if value_range == "signed" else images
 
 
 def load(
@@ -98,7 +93,7 @@ def load(
     shuffle = (split == "train") if shuffle is None else shuffle
 
     ds = entry.source(split, data_dir)
-    ds = ds.map(lambda image, label: (to_value_range(image, value_range), tf.cast(label, tf.int32)),
+    ds = ds.map(lambda image, label: (from_uint8(image, value_range), tf.cast(label, tf.int32)),
                 num_parallel_calls=tf.data.AUTOTUNE).cache()
     if shuffle:
         ds = ds.shuffle(10_000, seed=seed, reshuffle_each_iteration=True)

@@ -9,7 +9,7 @@ exactly the Keras layers on one device.
 import keras
 from keras import ops
 
-from keras_gen.training.distribute import replica_draw, sync_replica_context
+from keras_gen.utils.distribute import replica_draw, sync_replica_context
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")

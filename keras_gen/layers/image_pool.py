@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_gen.training.distribute import gather_replicas
+from keras_gen.utils.distribute import gather_replicas
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -65,14 +65,18 @@ class ImagePool(keras.layers.Layer):
         # Slot each image would take while the pool is still filling.
         fill_slots = self.num_filled + ops.arange(batch_size, dtype="int32")  # (batch,)
         filling = fill_slots < self.pool_size
+        # A swap reads a slot filled before this batch: on the batch that fills the pool, the slots this batch
+        # fills (and those still empty) hold no earlier fake.
+        filled_before = self.num_filled
         swap = ops.logical_and(
-            ops.logical_not(filling),
+            ops.logical_and(ops.logical_not(filling), filled_before > 0),
             keras.random.uniform((batch_size,), seed=self.seed_generator) < self.swap_probability,
         )
         random_slots = ops.cast(
-            ops.floor(keras.random.uniform((batch_size,), seed=self.seed_generator) * self.pool_size), "int32"
+            ops.floor(keras.random.uniform((batch_size,), seed=self.seed_generator) * ops.cast(filled_before, "float32")),
+            "int32",
         )
-        random_slots = ops.minimum(random_slots, self.pool_size - 1)
+        random_slots = ops.clip(random_slots, 0, ops.maximum(filled_before - 1, 0))
         stored = ops.take(self.images, random_slots, axis=0)  # (batch, H, W, C), the pool before this batch
         outputs = ops.where(swap[:, None, None, None], ops.cast(stored, images.dtype), images)
 

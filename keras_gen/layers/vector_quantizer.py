@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_gen.training.distribute import gather_replicas
+from keras_gen.utils.distribute import gather_replicas
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")

@@ -14,7 +14,7 @@ import collections
 import keras
 from keras import ops
 
-from keras_gen.training.distribute import replica_draw
+from keras_gen.utils.distribute import replica_draw
 
 
 # Registered so a model that takes a loss function as an argument can save it by name in its config.

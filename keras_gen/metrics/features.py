@@ -15,6 +15,8 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from keras_gen.utils.value_range import to_signed
+
 FEATURE_NETWORKS = ("auto", "mnist_classifier", "inception_v3")
 INCEPTION_WEIGHTS_FLAG = "--inception_weights"
 INCEPTION_WEIGHTS_ENV = "KERAS_GEN_INCEPTION_WEIGHTS"  # used when no path is passed
@@ -54,7 +56,7 @@ class FeatureNetwork:
             images = tf.image.grayscale_to_rgb(images) if self.channels == 3 else tf.image.rgb_to_grayscale(images)
         if tuple(images.shape[1:3]) != self.image_size:
             images = tf.clip_by_value(tf.image.resize(images, self.image_size, method="bilinear", antialias=True), 0, 1)
-        return images * 2.0 - 1.0 if self.value_range == "signed" else images
+        return to_signed(images) if self.value_range == "signed" else images
 
     def __call__(self, images, batch_size=256):
         """Returns `(features float32 (N, dim), probabilities float32 (N, classes) or None)` as numpy."""

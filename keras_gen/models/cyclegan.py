@@ -4,8 +4,8 @@ import keras
 from keras import ops
 
 from keras_gen.layers.image_pool import ImagePool
-from keras_gen.models.gan import _loss_function
-from keras_gen.training.distribute import loss_scale_optimizer, per_replica_loss
+from keras_gen.models.adversarial import AdversarialModel, loss_function
+from keras_gen.utils.distribute import per_replica_loss
 
 DIRECTIONS = ("a2b", "b2a")
 
@@ -16,7 +16,7 @@ def _l1(images, reference):
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class CycleGAN(keras.Model):
+class CycleGAN(AdversarialModel):
     """Two generators `G: A -> B`, `F: B -> A` and two discriminators `D_B`, `D_A`, trained on unpaired batches.
 
     Why its own trainer rather than a `keras_gen.models.gan.GAN` subclass: the GAN trainer updates one
@@ -69,8 +69,8 @@ class CycleGAN(keras.Model):
         self.generator_ba = generator_ba
         self.discriminator_a = discriminator_a
         self.discriminator_b = discriminator_b
-        self.generator_loss = _loss_function(generator_loss, "generator")
-        self.discriminator_loss = _loss_function(discriminator_loss, "discriminator")
+        self.generator_loss = loss_function(generator_loss, "generator")
+        self.discriminator_loss = loss_function(discriminator_loss, "discriminator")
         self.cycle_weight = float(cycle_weight)
         self.identity_weight = float(identity_weight)
         self.pool_size = pool_size
@@ -93,43 +93,21 @@ class CycleGAN(keras.Model):
         return list(self.trackers.values())
 
     @property
+    def source_shape(self):
+        """(H, W, C) of the images of either domain."""
+        return tuple(int(d) for d in self.generator_ab.inputs[0].shape[1:])
+
+    @property
+    def target_shape(self):
+        return self.source_shape
+
+    @property
     def generator_weights(self):
         return self.generator_ab.trainable_weights + self.generator_ba.trainable_weights
 
     @property
     def discriminator_weights(self):
         return self.discriminator_a.trainable_weights + self.discriminator_b.trainable_weights
-
-    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
-        """One optimizer for both generators (their losses are coupled) and one for both discriminators.
-
-        Defaults: Adam(2e-4, beta_1=0.5), the paper's.
-        """
-        super().compile(optimizer=None, **kwargs)
-        self.d_optimizer = self._loss_scaled(d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), "d_optimizer")
-        self.g_optimizer = self._loss_scaled(g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), "g_optimizer")
-        # Slots are created now, in the strategy's scope: built lazily inside a distributed train step they would
-        # be initialized in a replica's branch, which MirroredStrategy cannot do.
-        self.d_optimizer.build(self.discriminator_weights)
-        self.g_optimizer.build(self.generator_weights)
-        self._cyclegan_compile_config = {
-            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
-            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
-            **{key: kwargs[key] for key in ("run_eagerly", "jit_compile", "steps_per_execution") if key in kwargs},
-        }
-
-    def _loss_scaled(self, optimizer, name):
-        # Under mixed_float16 the losses are scaled so small float16 gradients do not underflow.
-        return loss_scale_optimizer(optimizer, self.dtype_policy, name=f"{name}_loss_scale")
-
-    def get_compile_config(self):
-        return getattr(self, "_cyclegan_compile_config", {})
-
-    def compile_from_config(self, config):
-        config = dict(config)
-        d_optimizer = keras.saving.deserialize_keras_object(config.pop("d_optimizer"))
-        g_optimizer = keras.saving.deserialize_keras_object(config.pop("g_optimizer"))
-        self.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, **config)
 
     # ----------------------------------------------------------------------------------------------------------
     # inference

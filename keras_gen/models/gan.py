@@ -1,27 +1,17 @@
 """One GAN trainer for every loss: the networks and the loss functions are constructor arguments."""
 
-import math
-
 import keras
 from keras import ops
 
+from keras_gen.models.adversarial import AdversarialModel, loss_function
 from keras_gen.losses import gan as gan_losses
-from keras_gen.training.distribute import dense_gradients, loss_scale_optimizer, per_replica_loss, replica_draw
-
-PRIORS = ("gaussian", "uniform")
-
-
-def _loss_function(value, role):
-    """A loss given as a `GAN_LOSSES` name or a callable -> the callable for `role` ("generator"/"discriminator")."""
-    if isinstance(value, str):
-        return getattr(gan_losses.get_gan_loss(value), f"{role}_loss")
-    if not callable(value):
-        raise ValueError(f"`{role}_loss` must be a loss name or a callable. Received: {role}_loss={value!r}")
-    return value
+from keras_gen.utils.distribute import dense_gradients, per_replica_loss, replica_draw
+from keras_gen.utils.labels import check_labels
+from keras_gen.utils.latents import PRIORS, truncated_normal
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class GAN(keras.Model):
+class GAN(AdversarialModel):
     """Alternating GAN training: `d_steps` discriminator updates, then one generator update, per batch.
 
     The generator maps a latent `z ~ p(z)` (and, for a conditional model, integer labels) to images; the
@@ -81,8 +71,8 @@ class GAN(keras.Model):
             raise ValueError(f"`num_classes` must be a positive integer or None. Received: num_classes={num_classes!r}")
         self.generator = generator
         self.discriminator = discriminator
-        self.generator_loss = _loss_function(generator_loss, "generator")
-        self.discriminator_loss = _loss_function(discriminator_loss, "discriminator")
+        self.generator_loss = loss_function(generator_loss, "generator")
+        self.discriminator_loss = loss_function(discriminator_loss, "discriminator")
         self.latent_dim = latent_dim
         self.prior = prior
         self.d_steps = d_steps
@@ -109,42 +99,13 @@ class GAN(keras.Model):
             metrics.append(self.gradient_penalty_tracker)
         return metrics
 
-    # ----------------------------------------------------------------------------------------------------------
-    # compile, with one optimizer per network
+    @property
+    def generator_weights(self):
+        return self.generator.trainable_variables
 
-    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
-        """Sets one optimizer per network (default: Adam(2e-4, beta_1=0.5), the DCGAN recipe).
-
-        `model.optimizer` is the generator's optimizer, so "the optimizer step" in Keras callbacks counts
-        generator updates; `d_optimizer.iterations` counts discriminator updates (`d_steps` per batch).
-        """
-        d_optimizer = self._loss_scaled(d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), "d_optimizer")
-        g_optimizer = self._loss_scaled(g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), "g_optimizer")
-        # Built now, each over its own network: Keras' fit would otherwise build `model.optimizer` over all weights.
-        d_optimizer.build(self.discriminator.trainable_variables)
-        g_optimizer.build(self.generator.trainable_variables)
-        super().compile(optimizer=g_optimizer, **kwargs)
-        self.d_optimizer = d_optimizer
-        self.g_optimizer = g_optimizer
-        self._gan_compile_config = {
-            "d_optimizer": keras.saving.serialize_keras_object(d_optimizer),
-            "g_optimizer": keras.saving.serialize_keras_object(g_optimizer),
-            **{key: kwargs[key] for key in ("run_eagerly", "jit_compile", "steps_per_execution") if key in kwargs},
-        }
-
-    def _loss_scaled(self, optimizer, name):
-        # Under mixed_float16 the losses are scaled so small float16 gradients do not underflow.
-        return loss_scale_optimizer(optimizer, self.dtype_policy, name=f"{name}_loss_scale")
-
-    def get_compile_config(self):
-        return getattr(self, "_gan_compile_config", {})
-
-    def compile_from_config(self, config):
-        config = dict(config)
-        d_optimizer = keras.saving.deserialize_keras_object(config.pop("d_optimizer"))
-        g_optimizer = keras.saving.deserialize_keras_object(config.pop("g_optimizer"))
-        # compile() builds both optimizers, so the saved state (iterations, moments) loads into their slots.
-        self.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, **config)
+    @property
+    def discriminator_weights(self):
+        return self.discriminator.trainable_variables
 
     # ----------------------------------------------------------------------------------------------------------
     # latents and inference
@@ -166,9 +127,7 @@ class GAN(keras.Model):
                     f"`truncation` must be > 0 and needs the Gaussian prior. Received: truncation={truncation!r}, "
                     f"prior={self.prior!r}"
                 )
-            # Inverse CDF of the truncated normal: z = sqrt(2) erfinv(v), v uniform in (-erf(t/sqrt2), erf(t/sqrt2)).
-            bound = math.erf(truncation / math.sqrt(2.0))
-            return math.sqrt(2.0) * ops.erfinv(keras.random.uniform(shape, -bound, bound, seed=seed))
+            return truncated_normal(lambda s, low, high: keras.random.uniform(s, low, high, seed=seed), shape, truncation)
         if self.prior == "uniform":
             return replica_draw(lambda s: keras.random.uniform(s, -1.0, 1.0, seed=seed), shape)
         return replica_draw(lambda s: keras.random.normal(s, seed=seed), shape)
@@ -181,12 +140,7 @@ class GAN(keras.Model):
             return None
         if labels is None:
             raise ValueError(f"This GAN is conditional (num_classes={self.num_classes}); pass `labels`. Received: labels=None")
-        labels = ops.convert_to_numpy(labels).astype("int64").reshape(-1)
-        if labels.size and (labels.min() < 0 or labels.max() >= self.num_classes):
-            raise ValueError(f"`labels` must be in [0, {self.num_classes}). Received: labels={labels.tolist()}")
-        if num_samples is not None and labels.size != num_samples:
-            raise ValueError(f"Expected {num_samples} labels, one per sample. Received: labels={labels.tolist()}")
-        return ops.convert_to_tensor(labels.astype("int32"))
+        return ops.convert_to_tensor(check_labels(ops.convert_to_numpy(labels), self.num_classes, count=num_samples))
 
     def generate(self, z, labels=None, training=False):
         """Images from latents `z` (and labels for a conditional model)."""

@@ -5,7 +5,7 @@ import tensorflow as tf
 from keras import ops
 
 from keras_gen.layers.pixelcnn import GatedPixelCNNBlock
-from keras_gen.training.distribute import dense_gradients, per_replica_loss
+from keras_gen.utils.distribute import dense_gradients, per_replica_loss
 
 
 def build_pixelcnn_prior_network(

@@ -11,7 +11,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from keras_gen.training.distribute import per_replica_loss, replica_draw
+from keras_gen.utils.distribute import per_replica_loss, replica_draw
+from keras_gen.utils.latents import stateless_latents
 
 tfd = tfp.distributions
 
@@ -148,7 +149,7 @@ class VAE(keras.Model):
 
     def sample_prior(self, num, seed):
         """`num` codes z ~ N(0, I), reproducible from the integer `seed`."""
-        return tf.random.stateless_normal([num, self.latent_dim], seed=[seed, 0])
+        return stateless_latents(num, self.latent_dim, seed)
 
     def generate(self, num, seed=0):
         """Decoded prior samples, (num, H, W, C) in [0, 1]."""

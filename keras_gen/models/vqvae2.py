@@ -13,7 +13,7 @@ from keras import ops
 
 from keras_gen.layers.vector_quantizer import VectorQuantizer
 from keras_gen.models.pixelcnn import PixelCNNPrior, build_pixelcnn_prior_network
-from keras_gen.training.distribute import dense_gradients, per_replica_loss
+from keras_gen.utils.distribute import dense_gradients, per_replica_loss
 
 
 def _residual_stack(x, channels, residual_channels, num_blocks, name):

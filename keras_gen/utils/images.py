@@ -4,14 +4,14 @@ import os
 
 import numpy as np
 
+from keras_gen.utils.value_range import VALUE_RANGES, to_unit
+
 
 def to_uint8(images, value_range="unit"):
     """Float images in [0, 1] ("unit") or [-1, 1] ("signed") -> uint8, clipped."""
-    images = np.asarray(images, dtype=np.float32)
-    if value_range == "signed":
-        images = (images + 1.0) / 2.0
-    elif value_range != "unit":
-        raise ValueError(f"`value_range` must be 'unit' or 'signed'. Received: value_range={value_range!r}")
+    if value_range not in VALUE_RANGES:
+        raise ValueError(f"`value_range` must be one of {VALUE_RANGES}. Received: value_range={value_range!r}")
+    images = to_unit(images, clip=False) if value_range == "signed" else np.asarray(images, dtype=np.float32)
     return np.clip(np.rint(images * 255.0), 0, 255).astype(np.uint8)
 
 
