@@ -25,8 +25,8 @@ def load_endpoints(path):
         return TranslationEndpoints(export_dir=path)
     from keras_gen.training.runner import load_trained
 
-    model, config = load_trained(path)
-    return TranslationEndpoints(model=model, family=config.model)
+    model, _ = load_trained(path)
+    return TranslationEndpoints(model=model)
 
 
 def _show(image):

@@ -11,8 +11,10 @@ import numpy as np
 from keras_gen.export.vqvae2 import VQVAE2Endpoints
 from apps.common import is_export, picture, preview, serve
 from keras_gen.utils.images import prepare_image
+from keras_gen.utils.labels import parse_labels
 
 PREVIEW_SCALE = 4
+MAX_LABELS = 100
 
 
 def load_endpoints(path):
@@ -42,13 +44,14 @@ def _picture(value):
 
 
 def _parse_labels(text, num_classes):
+    """One image per label; an unconditional prior takes label 0 for each image it should draw."""
     try:
-        labels = [int(v) for v in str(text).split(",") if v.strip()]
-    except ValueError:
-        raise gr.Error(f"Labels must be comma-separated integers. Received: {text!r}") from None
-    if not labels or (num_classes and not all(0 <= v < num_classes for v in labels)):
-        raise gr.Error(f"Give one to 100 labels in [0, {num_classes}). Received: {text!r}")
-    return labels[:100]
+        labels = parse_labels(text, num_classes or 1)
+    except ValueError as error:
+        raise gr.Error(str(error)) from None
+    if len(labels) > MAX_LABELS:
+        raise gr.Error(f"At most {MAX_LABELS} labels per request. Received: {len(labels)} labels")
+    return labels
 
 
 def build_app(path):
@@ -71,7 +74,7 @@ def build_app(path):
         gr.Markdown(f"# VQ-VAE-2\nImages {vqvae.image_shape}; source: `{path}`")
         if vqvae.can_sample:
             with gr.Tab("Sample"):
-                default = ",".join(str(i % (vqvae.num_classes or 10)) for i in range(20))
+                default = ",".join(str(i % (vqvae.num_classes or 1)) for i in range(20))
                 labels = gr.Textbox(value=default, label="class labels (one image each)")
                 seed = gr.Number(value=0, precision=0, label="seed")
                 samples = gr.Image(label="samples (top codes, then bottom codes, then decoder)", format="png")

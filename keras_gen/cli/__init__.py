@@ -9,9 +9,12 @@
     keras-gen train --model=pix2pix|cyclegan|srgan|spade; then translate --input=in.png --out=out.png
     keras-gen export --model_dir=runs/vae --export_dir=saved_models/vae
     keras-gen app --model_dir=runs/vae [--port=7860]
-    keras-gen models | datasets
+    keras-gen models [--model=NAME: its options and their defaults] | datasets
+
+Family settings: `--options key=value,...`, checked against the family's options (`keras-gen models --model=NAME`).
 """
 
+import importlib
 import json
 import os
 import sys
@@ -27,7 +30,7 @@ flags.DEFINE_string("dataset", None, "Dataset name (see `keras-gen datasets`); d
 flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory.")
 flags.DEFINE_integer("epochs", 10, "Number of epochs.")
 flags.DEFINE_integer("batch_size", 64, "Batch size (global, across replicas).")
-flags.DEFINE_float("learning_rate", 1e-3, "Learning rate.")
+flags.DEFINE_float("learning_rate", None, "Learning rate of every optimizer; default: the family's recipe.")
 flags.DEFINE_integer("latent_dim", None, "Latent size; default: the family's.")
 flags.DEFINE_integer("seed", 0, "Random seed (training, sampling and image picks).")
 flags.DEFINE_string("output_dir", None, "Where `train` writes the model, checkpoints, history and samples.")
@@ -38,7 +41,9 @@ flags.DEFINE_enum("precision", "float32", ["float32", "mixed_float16", "mixed_bf
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker"], "tf.distribute strategy.")
 flags.DEFINE_bool("jit_compile", False, "Compile train steps with XLA.")
 flags.DEFINE_integer("sample_every", 1, "Write a sample grid every N epochs (0: never).")
-flags.DEFINE_string("options", "", "Family-specific settings, `key=value,key=value` (e.g. likelihood=gaussian).")
+flags.DEFINE_integer("fd_every", 0, "Classifier Frechet distance of samples every N epochs into history.csv (0: never).")
+flags.DEFINE_bool("tensorboard", False, "Write TensorBoard logs to <output_dir>/logs.")
+flags.DEFINE_string("options", "", "Family settings, `key=value,key=value` (see `keras-gen models --model=NAME`).")
 # Using a trained model.
 flags.DEFINE_string("model_dir", None, "A directory written by `keras-gen train`.")
 flags.DEFINE_string("export_dir", None, "Where `export` writes the SavedModel.")
@@ -55,10 +60,25 @@ flags.DEFINE_string("labels", None, "Class labels, comma-separated, for class-co
 flags.DEFINE_float("truncation", None, "Truncation for sampling (BigGAN-style models).")
 flags.DEFINE_string("inception_weights", None, "Local InceptionV3 weights file for evaluating colour images (never downloaded).")
 flags.DEFINE_string("vqvae_dir", None, "A trained VQ-VAE-2 directory (for `--model=vqvae2_prior`).")
+flags.DEFINE_string("direction", "a2b", "CycleGAN translation direction for `translate` (a2b or b2a).")
+flags.DEFINE_string("style", None, "A style image for SPADE's `translate` (needs its style encoder).")
 flags.DEFINE_string("host", "127.0.0.1", "Address the app binds to (127.0.0.1: this machine only).")
 flags.DEFINE_integer("port", 7860, "Port the app listens on.")
 
 BUILTIN_COMMANDS = ("train", "evaluate", "report", "export", "app", "models", "datasets")
+# Each family's extra verbs and its Gradio app, by the family's `group`: the CLI, not the library, knows the UI.
+VERBS = {
+    "vae": "keras_gen.cli.vae",
+    "gan": "keras_gen.cli.gan",
+    "vqvae2": "keras_gen.cli.vqvae2",
+    "translation": "keras_gen.cli.translation",
+}
+APPS = {
+    "vae": "apps.vae_app",
+    "gan": "apps.gan_app",
+    "vqvae2": "apps.vqvae2_app",
+    "translation": "apps.translation_app",
+}
 
 
 class UsageError(ValueError):
@@ -81,6 +101,9 @@ def train_config():
     from keras_gen.training.config import TrainConfig, parse_options
 
     model = _require("model")
+    options = parse_options(FLAGS.options)
+    if FLAGS.vqvae_dir:
+        options["vqvae_dir"] = FLAGS.vqvae_dir
     return TrainConfig(
         model=model,
         dataset=FLAGS.dataset,
@@ -98,7 +121,9 @@ def train_config():
         strategy=FLAGS.strategy,
         jit_compile=FLAGS.jit_compile,
         sample_every=FLAGS.sample_every,
-        options=parse_options(FLAGS.options) | ({"vqvae_dir": FLAGS.vqvae_dir} if FLAGS.vqvae_dir else {}),
+        fd_every=FLAGS.fd_every,
+        tensorboard=FLAGS.tensorboard,
+        options=options,
     )
 
 
@@ -107,6 +132,8 @@ def run_command(command):
     from keras_gen.families import family_names, get_family
 
     if command == "models":
+        if FLAGS.model:
+            return get_family(FLAGS.model).describe()
         return "\n".join(f"{name:12s} {get_family(name).description}" for name in family_names())
     if command == "datasets":
         from keras_gen import data
@@ -116,7 +143,7 @@ def run_command(command):
         from keras_gen.training.runner import train
 
         config = train_config()
-        train(config)
+        train(get_family(config.model), config)
         return f"Trained {config.model}; wrote {config.output_dir}"
 
     from keras_gen.training.runner import load_trained
@@ -130,8 +157,13 @@ def run_command(command):
         return f"Wrote {write_report(model_dir, FLAGS.out or os.path.join(model_dir, 'report.png'))}"
     model, config = load_trained(model_dir)
     family = get_family(config.model)
+    options = family.resolve_options(config)
     if command == "evaluate":
-        metrics = family.evaluate(model, config, _args())
+        from keras_gen.metrics.evaluate import EvalRequest
+
+        request = EvalRequest(dataset=config.dataset, data_dir=config.data_dir, num_examples=FLAGS.num_examples,
+                              seed=config.seed, iw_samples=FLAGS.iw_samples, inception_weights=FLAGS.inception_weights)
+        metrics = {"model": config.model, "dataset": config.dataset, **family.evaluate(model, request, options)}
         text = json.dumps(metrics, sort_keys=True)
         if FLAGS.out:
             with open(FLAGS.out, "w") as f:
@@ -143,27 +175,23 @@ def run_command(command):
         export_dir = _require("export_dir")
         family.export(model, export_dir)
         return f"Exported {config.model} to {export_dir}"
-    if command not in family.commands:
-        valid = sorted(set(BUILTIN_COMMANDS) | set(family.commands))
+    verbs = importlib.import_module(VERBS[family.group]).COMMANDS
+    if command not in verbs:
+        valid = sorted(set(BUILTIN_COMMANDS) | set(verbs))
         raise UsageError(f"Unknown command {command!r} for model {config.model!r}. Valid commands: {', '.join(valid)}")
     _require("out")
-    written = family.commands[command](model, config, _args())
+    written = verbs[command](model, config, options, _args())
     return f"Wrote {written}"
 
 
 def _launch_app(model_dir):
-    import importlib
-
     from keras_gen.families import get_family
     from keras_gen.training.config import TrainConfig, config_path
 
     if not os.path.exists(config_path(model_dir)):
         raise UsageError(f"No trained model in model_dir={model_dir!r} (no config.json). Train one first.")
     family = get_family(TrainConfig.from_json(config_path(model_dir)).model)
-    if family.app is None:
-        raise UsageError(f"Model {family.name!r} has no app.")
-    module_name, function_name = family.app.split(":")
-    demo = getattr(importlib.import_module(module_name), function_name)(model_dir)
+    demo = importlib.import_module(APPS[family.group]).build_app(model_dir)
     demo.launch(server_name=FLAGS.host, server_port=FLAGS.port)
     return "App closed."
 

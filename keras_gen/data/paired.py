@@ -28,7 +28,8 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gen.data.offline import mnist_5k_arrays
-from keras_gen.data.registry import VALUE_RANGES, DatasetInfo, register_dataset, to_value_range
+from keras_gen.data.registry import DatasetInfo, register_dataset
+from keras_gen.utils.value_range import VALUE_RANGES, from_uint8, to_unit
 from keras_gen.data.tfds_sources import DatasetUnavailableError, tfds_source
 
 DIGIT_SIZE = 32  # 28x28 digits zero-padded by 2 on each side: divisible by 2**5 for U-Nets, by 4 for SR
@@ -106,6 +107,49 @@ def get_paired_info(name):
     return _PAIRED[name].info
 
 
+# What each kind of image-conditioned model needs of a dataset: (test, description for the error).
+PAIRING_KINDS = {
+    "aligned": (lambda i: i.paired and not i.source_is_label_map and i.source_shape[:2] == i.target_shape[:2],
+                "aligned pairs of images of one size"),
+    "unpaired": (lambda i: not i.source_is_label_map, "two image domains"),
+    "super_resolution": (lambda i: i.paired and not i.source_is_label_map and i.target_shape[0] == 4 * i.source_shape[0],
+                         "x4 low-resolution sources (e.g. digits_sr4)"),
+    "label_map": (lambda i: i.paired and i.source_is_label_map, "a label-map dataset (e.g. digits_labelmap)"),
+}
+
+
+def check_pairing(info, kind, model):
+    """Raises a ValueError naming `model`, what it needs and the dataset when `info` is not of `kind`."""
+    fits, what = PAIRING_KINDS[kind]
+    if not fits(info):
+        raise ValueError(f"Model {model!r} needs {what}. Received: dataset={info.name!r}")
+
+
+def offline_set_for(source_shape, target_shape, paired=True):
+    """The first offline set whose shapes fit a model (for previews when no dataset is known), or None."""
+    for name in paired_names(offline_only=True):
+        info = get_paired_info(name)
+        if (info.source_shape, info.target_shape, info.paired) == (tuple(source_shape), tuple(target_shape), paired):
+            return name
+    return None
+
+
+def source_as_image(sources, target_shape, num_label_classes=0):
+    """Sources in [-1, 1] (or one-hot label maps) shown next to targets: label maps as grey levels, low-resolution
+    images upsampled (nearest), all in [0, 1] with the target's size and channels."""
+    sources = np.asarray(sources, np.float32)
+    if num_label_classes:
+        sources = sources.argmax(-1)[..., None] / max(num_label_classes - 1, 1)
+    else:
+        sources = to_unit(sources)
+    factor = target_shape[0] // sources.shape[1]
+    if factor > 1:
+        sources = sources.repeat(factor, axis=1).repeat(factor, axis=2)
+    if sources.shape[-1] != target_shape[-1]:
+        sources = np.repeat(sources[..., :1], target_shape[-1], axis=-1)
+    return sources
+
+
 def load_pairs(
     name,
     split="train",
@@ -164,13 +208,13 @@ def load_pairs(
             if info.source_is_label_map:
                 source = tf.one_hot(tf.cast(source[..., 0], tf.int32), info.num_label_classes, dtype=tf.float32)
             else:
-                source = to_value_range(source, value_range)
-            return source, to_value_range(target, value_range)
+                source = from_uint8(source, value_range)
+            return source, from_uint8(target, value_range)
 
         ds = finish(data.map(convert, num_parallel_calls=tf.data.AUTOTUNE), seed)
     else:
         domain_a, domain_b = (
-            finish(d.map(lambda image, label: to_value_range(image, value_range), num_parallel_calls=tf.data.AUTOTUNE), s)
+            finish(d.map(lambda image, label: from_uint8(image, value_range), num_parallel_calls=tf.data.AUTOTUNE), s)
             for d, s in zip(data, (seed, seed + 1))
         )
         ds = tf.data.Dataset.zip((domain_a, domain_b))

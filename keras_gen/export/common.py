@@ -7,6 +7,32 @@ import keras
 import tensorflow as tf
 
 
+def checked_endpoint(function, input_signature):
+    """`(function with its inputs' shapes checked, the signature it is exported with)`.
+
+    A SavedModel signature does not enforce the shapes of its `TensorSpec`s when called: a tensor of another rank
+    or size reaches the computation and fails there with a cryptic message, or not at all (a vector passed as a
+    scalar seed). So each input is exported with an unknown shape and its first op is `tf.ensure_shape` against
+    its spec, which fails with "Shape of tensor <input name> [...] is not compatible with expected shape [...]"
+    (when the function is optimized for the shapes it is called with, and at run time otherwise; a check ordered
+    by control dependencies would lose to the shape inference of the ops it guards). The specs' shapes stay on
+    record in the export's `keras_gen_export.json`.
+    """
+    specs = list(input_signature)
+
+    def checked(*inputs):
+        return function(*(tf.ensure_shape(value, spec.shape) for value, spec in zip(inputs, specs)))
+
+    loose = [tf.TensorSpec(None, spec.dtype, name=spec.name) for spec in specs]
+    return checked, loose
+
+
+def describe_inputs(endpoints):
+    """`{signature: {input: {"shape": [...], "dtype": ...}}}` (None for the batch size) for the metadata file."""
+    return {name: {spec.name: {"shape": list(spec.shape), "dtype": spec.dtype.name} for spec in specs}
+            for name, (_, specs) in endpoints.items()}
+
+
 def export_signatures(model, export_dir, endpoints, metadata=None):
     """Writes a SavedModel at `export_dir` whose signatures are `endpoints`.
 
@@ -14,17 +40,21 @@ def export_signatures(model, export_dir, endpoints, metadata=None):
         model: the Keras model whose variables the endpoints use (tracked into the archive).
         export_dir: output folder (a SavedModel, loadable with plain `tf.saved_model.load`).
         endpoints: `{name: (function, [tf.TensorSpec, ...])}`; each function takes the specs' tensors
-            and returns a dict of named tensors (those names are what TF Serving answers with).
+            and returns a dict of named tensors (those names are what TF Serving answers with). Every input is
+            checked against its spec's shape first (`checked_endpoint`).
         metadata: JSON-able dict written next to the SavedModel as `keras_gen_export.json`, so tools and
-            apps can read shapes and value ranges without importing keras_gen.
+            apps can read shapes and value ranges without importing keras_gen; the inputs of every signature
+            are added under "inputs".
     """
     archive = keras.export.ExportArchive()
     archive.track(model)
     for name, (function, input_signature) in endpoints.items():
-        archive.add_endpoint(name=name, fn=function, input_signature=input_signature)
+        checked, loose_signature = checked_endpoint(function, input_signature)
+        archive.add_endpoint(name=name, fn=checked, input_signature=loose_signature)
     archive.write_out(export_dir, verbose=False)
+    metadata = {"signatures": sorted(endpoints), "inputs": describe_inputs(endpoints), **(metadata or {})}
     with open(os.path.join(export_dir, "keras_gen_export.json"), "w") as f:
-        json.dump({"signatures": sorted(endpoints), **(metadata or {})}, f, indent=2, sort_keys=True)
+        json.dump(metadata, f, indent=2, sort_keys=True)
     return export_dir
 
 

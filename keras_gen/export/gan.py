@@ -5,21 +5,24 @@ Unconditional: `sample(count, seed)`, `generate(z)`. Class-conditional: `sample(
 names the range. Gaussian-prior models also get `sample_truncated(count, seed, truncation[, labels])`.
 """
 
-import math
 import numpy as np
 import tensorflow as tf
 
 from keras_gen.export.common import Endpoints, export_signatures
+from keras_gen.utils.labels import check_labels, cycle_labels
+from keras_gen.utils.latents import stateless_latents
+from keras_gen.utils.value_range import to_unit
 
 MAX_SAMPLES = 1024  # one request may not ask the server for more images than this
 
 
-def _to_unit(images):
-    return tf.clip_by_value((tf.cast(images, tf.float32) + 1.0) / 2.0, 0.0, 1.0)
-
-
 def export_gan(model, export_dir):
-    """Writes `export_dir`; every signature returns `{"images": float32 (batch, H, W, C) in [0, 1]}`."""
+    """Writes `export_dir`: the SavedModel of `gan_signatures(model)`."""
+    return export_signatures(model, export_dir, *gan_signatures(model))
+
+
+def gan_signatures(model):
+    """`(endpoints, metadata)` for `export_signatures`; every signature returns `{"images": float32 (batch, H, W, C) in [0, 1]}`."""
     latent_dim = int(model.latent_dim)
     num_classes = model.num_classes
     image_shape = tuple(int(d) for d in model.generator.output_shape[1:])
@@ -43,21 +46,16 @@ def export_gan(model, export_dir):
             return tf.identity(labels)
 
     def latents(count, seed, truncation=None):
-        shape, seed = tf.stack([count, latent_dim]), tf.stack([seed, 0])
         if truncation is not None:
             with tf.control_dependencies([tf.debugging.assert_positive(truncation, message="`truncation` must be > 0")]):
                 truncation = tf.identity(truncation)
-            bound = tf.math.erf(truncation / math.sqrt(2.0))
-            return math.sqrt(2.0) * tf.math.erfinv(tf.random.stateless_uniform(shape, seed, -bound, bound))
-        if model.prior == "uniform":
-            return tf.random.stateless_uniform(shape, seed, -1.0, 1.0)
-        return tf.random.stateless_normal(shape, seed)
+        return stateless_latents(count, latent_dim, seed, model.prior, truncation)
 
     def run(z, labels=None):
         if labels is None:
-            return {"images": _to_unit(model.generator(z, training=False))}
+            return {"images": to_unit(model.generator(z, training=False))}
         labels = check_labels(labels, tf.shape(z)[0])
-        return {"images": _to_unit(model.generator([z, labels], training=False))}
+        return {"images": to_unit(model.generator([z, labels], training=False))}
 
     count_spec = tf.TensorSpec((), tf.int32, name="count")
     seed_spec = tf.TensorSpec((), tf.int32, name="seed")
@@ -109,7 +107,7 @@ def export_gan(model, export_dir):
         "prior": model.prior,
         "value_range": "unit",
     }
-    return export_signatures(model, export_dir, endpoints, metadata)
+    return endpoints, metadata
 
 
 class GANEndpoints(Endpoints):
@@ -134,29 +132,22 @@ class GANEndpoints(Endpoints):
     def _labels(self, labels, count):
         if not self.conditional:
             return {}
-        labels = np.asarray(labels if labels is not None else np.arange(count) % self.num_classes).reshape(-1)
-        if labels.size and (labels.min() < 0 or labels.max() >= self.num_classes):
-            raise ValueError(f"`labels` must be in [0, {self.num_classes}). Received: labels={labels.tolist()}")
-        return {"labels": tf.constant(labels.astype(np.int32))}
+        labels = cycle_labels(count, self.num_classes) if labels is None else labels
+        return {"labels": tf.constant(check_labels(labels, self.num_classes, count=count))}
 
     def latents(self, count, seed, truncation=None):
         """The latents `sample(count, seed, truncation)` decodes (same stateless draw as the export)."""
-        shape, seed = tf.constant([int(count), self.latent_dim]), tf.constant([int(seed), 0])
-        if truncation:
-            bound = math.erf(float(truncation) / math.sqrt(2.0))
-            return (math.sqrt(2.0) * tf.math.erfinv(tf.random.stateless_uniform(shape, seed, -bound, bound))).numpy()
-        if self.prior == "uniform":
-            return tf.random.stateless_uniform(shape, seed, -1.0, 1.0).numpy()
-        return tf.random.stateless_normal(shape, seed).numpy()
+        return stateless_latents(int(count), self.latent_dim, int(seed), self.prior,
+                                 float(truncation) if truncation else None).numpy()
 
     def generate(self, z, labels=None):
         """(batch, latent_dim) -> images in [0, 1]."""
         z = np.asarray(z, np.float32)
         if self._model is not None:
-            images = self._model.generate(z, labels if self.conditional else None)
-            return np.clip((np.asarray(images) + 1.0) / 2.0, 0.0, 1.0)
+            return to_unit(np.asarray(self._model.generate(z, labels if self.conditional else None)))
         return self._signatures["generate"](z=tf.constant(z), **self._labels(labels, len(z)))["images"].numpy()
 
     def sample(self, count, seed, labels=None, truncation=None):
-        return self.generate(self.latents(count, seed, truncation), labels if labels is not None else
-                             (np.arange(int(count)) % self.num_classes if self.conditional else None))
+        if labels is None and self.conditional:
+            labels = cycle_labels(int(count), self.num_classes)
+        return self.generate(self.latents(count, seed, truncation), labels)

@@ -16,14 +16,8 @@ import tensorflow as tf
 
 from keras_gen.export.common import Endpoints, after_checks, check_batch_images, export_signatures
 from keras_gen.models.cyclegan import CycleGAN
-
-
-def _to_signed(images):
-    return images * 2.0 - 1.0
-
-
-def _to_unit(images):
-    return (tf.cast(images, tf.float32) + 1.0) / 2.0
+from keras_gen.utils.value_range import to_signed, to_unit
+from keras_gen.utils.latents import stateless_latents
 
 
 def _check_label_map(label_map, shape, num_classes):
@@ -37,30 +31,36 @@ def _check_label_map(label_map, shape, num_classes):
     return tf.one_hot(label_map, num_classes, dtype=tf.float32)
 
 
-def export_translation(model, export_dir, family):
-    """Writes `export_dir` for a trained `ImageTranslationGAN` or `CycleGAN`; `family` names the model."""
+def export_translation(model, export_dir):
+    """Writes `export_dir`: the SavedModel of `translation_signatures(model)`."""
+    return export_signatures(model, export_dir, *translation_signatures(model))
+
+
+def translation_signatures(model):
+    """`(endpoints, metadata)` for a trained `ImageTranslationGAN` or `CycleGAN` (its `name` is its family)."""
+    family = model.name
     if isinstance(model, CycleGAN):
-        return _export_cyclegan(model, export_dir, family)
+        return _cyclegan_signatures(model, family)
     source_shape = tuple(int(d) for d in model.generator.inputs[0].shape[1:])
     target_shape = tuple(int(d) for d in model.generator.outputs[0].shape[1:])
     metadata = {"model": family, "value_range": "unit", "target_shape": list(target_shape)}
     if not model.uses_latent:
         def translate(images):
             images = check_batch_images(images, source_shape)
-            return {"images": _to_unit(model.generator(_to_signed(images), training=False))}
+            return {"images": to_unit(model.generator(to_signed(images), training=False))}
 
         endpoints = {"translate": (translate, [tf.TensorSpec((None,) + source_shape, tf.float32, name="images")])}
         metadata["source_shape"] = list(source_shape)
         metadata["source"] = "image"
-        return export_signatures(model, export_dir, endpoints, metadata)
+        return endpoints, metadata
 
     height, width, num_classes = source_shape
     latent_dim = int(model.latent_dim)
 
     def translate(label_map, seed):
         one_hot = _check_label_map(label_map, (height, width), num_classes)
-        z = tf.random.stateless_normal(tf.stack([tf.shape(label_map)[0], latent_dim]), seed=tf.stack([seed, 0]))
-        return {"images": _to_unit(model.generator([one_hot, z], training=False))}
+        z = stateless_latents(tf.shape(label_map)[0], latent_dim, seed)
+        return {"images": to_unit(model.generator([one_hot, z], training=False))}
 
     label_spec = tf.TensorSpec((None, height, width), tf.int32, name="label_map")
     endpoints = {"translate": (translate, [label_spec, tf.TensorSpec((), tf.int32, name="seed")])}
@@ -68,21 +68,21 @@ def export_translation(model, export_dir, family):
         def translate_with_style(label_map, style_images):
             one_hot = _check_label_map(label_map, (height, width), num_classes)
             style_images = check_batch_images(style_images, target_shape, name="style_images")
-            z, _ = model.style_encoder(_to_signed(style_images), training=False)
-            return {"images": _to_unit(model.generator([one_hot, z], training=False))}
+            z, _ = model.style_encoder(to_signed(style_images), training=False)
+            return {"images": to_unit(model.generator([one_hot, z], training=False))}
 
         style_spec = tf.TensorSpec((None,) + target_shape, tf.float32, name="style_images")
         endpoints["translate_with_style"] = (translate_with_style, [label_spec, style_spec])
     metadata.update({"source": "label_map", "label_map_shape": [height, width], "num_label_classes": num_classes,
                      "latent_dim": latent_dim, "style_encoder": model.style_encoder is not None})
-    return export_signatures(model, export_dir, endpoints, metadata)
+    return endpoints, metadata
 
 
-def _export_cyclegan(model, export_dir, family):
+def _cyclegan_signatures(model, family):
     image_shape = tuple(int(d) for d in model.generator_ab.inputs[0].shape[1:])
 
     def translate(images, direction):
-        images = _to_signed(check_batch_images(images, image_shape))
+        images = to_signed(check_batch_images(images, image_shape))
         direction = after_checks([tf.debugging.assert_equal(
             tf.logical_or(tf.equal(direction, "a2b"), tf.equal(direction, "b2a")), True,
             message="`direction` must be 'a2b' or 'b2a'",
@@ -92,7 +92,7 @@ def _export_cyclegan(model, export_dir, family):
             lambda: model.generator_ab(images, training=False),
             lambda: model.generator_ba(images, training=False),
         )
-        return {"images": _to_unit(outputs)}
+        return {"images": to_unit(outputs)}
 
     endpoints = {
         "translate": (translate, [tf.TensorSpec((None,) + image_shape, tf.float32, name="images"),
@@ -100,7 +100,7 @@ def _export_cyclegan(model, export_dir, family):
     }
     metadata = {"model": family, "value_range": "unit", "source": "image", "source_shape": list(image_shape),
                 "target_shape": list(image_shape), "directions": ["a2b", "b2a"]}
-    return export_signatures(model, export_dir, endpoints, metadata)
+    return endpoints, metadata
 
 
 class TranslationEndpoints(Endpoints):
@@ -116,10 +116,6 @@ class TranslationEndpoints(Endpoints):
         num_label_classes, has_style_encoder, directions: what the model accepts.
     """
 
-    def __init__(self, model=None, export_dir=None, family=None):
-        self.family = family  # a model does not know its family name; an export's metadata does
-        super().__init__(model=model, export_dir=export_dir)
-
     def _read_export(self, metadata):
         self.family = metadata["model"]
         self.source = metadata["source"]
@@ -130,6 +126,7 @@ class TranslationEndpoints(Endpoints):
         self.directions = tuple(metadata.get("directions", ()))
 
     def _read_model(self, model):
+        self.family = model.name
         self.directions = ("a2b", "b2a") if isinstance(model, CycleGAN) else ()
         generator = model.generator_ab if isinstance(model, CycleGAN) else model.generator
         input_shape = tuple(int(d) for d in generator.inputs[0].shape[1:])
@@ -149,8 +146,8 @@ class TranslationEndpoints(Endpoints):
                 inputs["direction"] = tf.constant(direction)
             return self._signatures["translate"](**inputs)["images"].numpy()
         if isinstance(self._model, CycleGAN):
-            return _to_unit(self._model.translate(images * 2.0 - 1.0, direction)).numpy()
-        return _to_unit(self._model.translate(images * 2.0 - 1.0)).numpy()
+            return to_unit(self._model.translate(to_signed(images), direction)).numpy()
+        return to_unit(self._model.translate(to_signed(images))).numpy()
 
     def translate_label_map(self, label_map, seed=0, style_images=None):
         """(batch, H, W) int class ids -> outputs in [0, 1]; the style from `style_images` or N(0, I) with `seed`."""
@@ -163,7 +160,7 @@ class TranslationEndpoints(Endpoints):
             return self._signatures["translate"](label_map=tf.constant(label_map), seed=tf.constant(int(seed)))["images"].numpy()
         one_hot = np.eye(self.num_label_classes, dtype=np.float32)[label_map]
         if style_images is not None:
-            z = self._model.encode_style(np.asarray(style_images, np.float32) * 2.0 - 1.0)
+            z = self._model.encode_style(to_signed(style_images))
         else:
-            z = tf.random.stateless_normal((len(label_map), self._model.latent_dim), seed=(int(seed), 0))
-        return _to_unit(self._model.translate(one_hot, z)).numpy()
+            z = stateless_latents(len(label_map), self._model.latent_dim, int(seed))
+        return to_unit(self._model.translate(one_hot, z)).numpy()

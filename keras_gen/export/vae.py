@@ -3,20 +3,28 @@
 import numpy as np
 import tensorflow as tf
 
-from keras_gen.export.common import Endpoints, check_batch_images, export_signatures
+from keras_gen.export.common import Endpoints, after_checks, check_batch_images, export_signatures
+from keras_gen.utils.latents import stateless_latents
 
 MAX_SAMPLES = 1024  # one request may not ask the server for more images than this
 
 
 def export_vae(model, export_dir):
-    """Writes `export_dir`; every signature takes and returns float32 (images in [0, 1])."""
+    """Writes `export_dir`: the SavedModel of `vae_signatures(model)`."""
+    return export_signatures(model, export_dir, *vae_signatures(model))
+
+
+def vae_signatures(model):
+    """`(endpoints, metadata)` for `export_signatures`; every signature takes and returns float32 (images in [0, 1])."""
     image_shape = tuple(int(d) for d in model.image_shape)
     latent_dim = int(model.latent_dim)
 
     def sample(count, seed):
-        tf.debugging.assert_positive(count, message="`count` must be >= 1")
-        tf.debugging.assert_less_equal(count, MAX_SAMPLES, message=f"`count` must be <= {MAX_SAMPLES}")
-        z = tf.random.stateless_normal(tf.stack([count, latent_dim]), seed=tf.stack([seed, 0]))
+        count = after_checks([  # before any op sized by `count`
+            tf.debugging.assert_positive(count, message="`count` must be >= 1"),
+            tf.debugging.assert_less_equal(count, MAX_SAMPLES, message=f"`count` must be <= {MAX_SAMPLES}"),
+        ], count)
+        z = stateless_latents(count, latent_dim, seed)
         return {"images": model.decode(z)}
 
     def decode(z):
@@ -37,7 +45,7 @@ def export_vae(model, export_dir):
         "reconstruct": (reconstruct, [image_spec]),
     }
     metadata = {"model": "vae", "image_shape": list(image_shape), "latent_dim": latent_dim, "value_range": "unit"}
-    return export_signatures(model, export_dir, endpoints, metadata)
+    return endpoints, metadata
 
 
 class VAEEndpoints(Endpoints):

@@ -12,7 +12,12 @@ MAX_SAMPLES = 1024  # one request may not ask the server for more images than th
 
 
 def export_vqvae2(model, export_dir):
-    """Writes `export_dir` for a `VQVAE2` (stage 1) or a `VQVAE2Prior` (stage 2, adds `sample`).
+    """Writes `export_dir`: the SavedModel of `vqvae2_signatures(model)`."""
+    return export_signatures(model, export_dir, *vqvae2_signatures(model))
+
+
+def vqvae2_signatures(model):
+    """`(endpoints, metadata)` for `export_signatures`; for a `VQVAE2` (stage 1) or a `VQVAE2Prior` (stage 2, adds `sample`).
 
     Signatures (images are float32 in [0, 1]; codes int32):
         encode(images (b, H, W, C)) -> {top_indices (b, H/4, W/4), bottom_indices (b, H/2, W/2)}
@@ -85,7 +90,7 @@ def export_vqvae2(model, export_dir):
         endpoints["sample"] = (sample, [tf.TensorSpec((None,), tf.int32, name="labels"),
                                         tf.TensorSpec((), tf.int32, name="seed")])
         metadata.update(model="vqvae2_prior", num_classes=num_classes)
-    return export_signatures(model, export_dir, endpoints, metadata)
+    return endpoints, metadata
 
 
 class VQVAE2Endpoints(Endpoints):

@@ -1,18 +1,17 @@
 """Sample-quality evaluation: one call from images (or a sampler) to a JSON-able dict of metrics.
 
-A model family's `evaluate` is then a few lines:
+A model family's `evaluate(model, request, options)` (`EvalRequest` says what to evaluate on) is then a few lines:
 
-    from keras_gen import metrics
-
-    def evaluate(model, config, args):
-        real_images, _ = metrics.load_real_images(config.dataset, "test", data_dir=config.data_dir)
-        return metrics.evaluate_generator(
-            lambda num, seed: sample_images(model, num, seed), real_images, num_samples=1000,
-            inception_weights=getattr(args, "inception_weights", None))
+    real_images, _ = load_real_images(request.dataset, "test", data_dir=request.data_dir)
+    return evaluate_generator(lambda num, seed: sample_images(model, num, seed), real_images,
+                              num_samples=request.num_examples or 1000, inception_weights=request.inception_weights)
 
 The default `feature_network="auto"` embeds grayscale images with the shipped MNIST classifier and colour
 images with InceptionV3 (from the `--inception_weights` file).
 """
+
+import dataclasses
+from typing import Optional
 
 import numpy as np
 
@@ -25,6 +24,27 @@ from keras_gen.metrics.precision_recall import precision_recall
 # KID and precision/recall need the feature vectors themselves (pairwise kernels/distances), so they use at most
 # this many samples per set; FD streams statistics over every sample.
 DEFAULT_MAX_PAIRWISE_SAMPLES = 10_000
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalRequest:
+    """What `keras-gen evaluate` asks of a family's `evaluate(model, request, options)`.
+
+    Attributes:
+        dataset: the registered dataset whose test split is the reference.
+        data_dir: tensorflow-datasets folder for tfds-backed datasets.
+        num_examples: test examples (or generated samples) to use; None: the family's default.
+        seed: the sampling and binarization seed.
+        iw_samples: importance samples per example for likelihood estimates.
+        inception_weights: a local InceptionV3 weights file for colour images.
+    """
+
+    dataset: str
+    data_dir: Optional[str] = None
+    num_examples: Optional[int] = None
+    seed: int = 0
+    iw_samples: int = 1000
+    inception_weights: Optional[str] = None
 
 
 def load_real_images(dataset="mnist_5k", split="test", limit=None, data_dir=None):

@@ -1,0 +1,12 @@
+"""Trainers and network builders. Importing the package registers every custom class for `.keras` loading."""
+
+from keras_gen.models import (  # noqa: F401
+    cyclegan,
+    gan,
+    gan_networks,
+    image_networks,
+    pixelcnn,
+    translation,
+    vae,
+    vqvae2,
+)

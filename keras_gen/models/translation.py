@@ -20,7 +20,7 @@ import keras
 from keras import ops
 
 from keras_gen.models.gan import GAN
-from keras_gen.training.distribute import per_replica_loss, replica_draw
+from keras_gen.utils.distribute import per_replica_loss, replica_draw
 
 FEATURE_SOURCES = ("discriminator", "vgg19")
 VGG_LAYER = "block2_conv2"  # 32x32 inputs leave too few pixels for the paper's block5_conv4
@@ -156,6 +156,15 @@ class ImageTranslationGAN(GAN):
         self.reconstruction_tracker = keras.metrics.Mean(name="l1")
         self.feature_tracker = keras.metrics.Mean(name="feature_loss")
         self.kl_tracker = keras.metrics.Mean(name="kl")
+
+    @property
+    def source_shape(self):
+        """(H, W, C) of the generator's condition: an image, or a one-hot label map (C = classes)."""
+        return tuple(int(d) for d in self.generator.inputs[0].shape[1:])
+
+    @property
+    def target_shape(self):
+        return tuple(int(d) for d in self.generator.outputs[0].shape[1:])
 
     @property
     def feature_source_used(self):
@@ -317,7 +326,7 @@ class ImageTranslationGAN(GAN):
                 e_optimizer = self.g_optimizer.__class__.from_config(self.g_optimizer.get_config())
             self.e_optimizer = self._loss_scaled(e_optimizer, "e_optimizer")
             self.e_optimizer.build(self.style_encoder.trainable_variables)
-            self._gan_compile_config["e_optimizer"] = keras.saving.serialize_keras_object(self.e_optimizer)
+            self._adversarial_compile_config["e_optimizer"] = keras.saving.serialize_keras_object(self.e_optimizer)
 
     # ----------------------------------------------------------------------------------------------------------
     # saving

@@ -57,6 +57,34 @@ class StopOnNaN(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+class UnlessDiverged(keras.callbacks.Callback):
+    """Runs `callback` at each epoch's end only while `nan_guard` has seen no NaN: sampling from (or evaluating)
+    a model whose weights went NaN fails in ways that would hide the divergence message."""
+
+    def __init__(self, callback, nan_guard):
+        super().__init__()
+        self.callback = callback
+        self.nan_guard = nan_guard
+
+    def set_model(self, model):
+        super().set_model(model)
+        self.callback.set_model(model)
+
+    def set_params(self, params):
+        super().set_params(params)
+        self.callback.set_params(params)
+
+    def on_train_begin(self, logs=None):
+        self.callback.on_train_begin(logs)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.callback.on_epoch_begin(epoch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not self.nan_guard.message:
+            self.callback.on_epoch_end(epoch, logs)
+
+
 class EpochCheckpoint(keras.callbacks.Callback):
     """Saves the whole model (weights, optimizer state, custom train_step config) as `.keras` after each epoch.
 

@@ -1,6 +1,8 @@
-"""Trains any registered model family: datasets and model from the family, shared callbacks, resume, save."""
+"""Trains a model family handed in by the caller: datasets and model from the family, shared callbacks, resume,
+save. Nothing here knows a family by name."""
 
 import contextlib
+import dataclasses
 import functools
 import os
 
@@ -8,12 +10,13 @@ import keras
 import tensorflow as tf
 from absl import logging
 
-from keras_gen.families import get_family
+import keras_gen.models  # noqa: F401  (registers every custom class, so any saved model loads)
 from keras_gen.training.callbacks import (
     EpochCheckpoint,
     SampleGrid,
     StopOnNaN,
     TrainingDivergedError,
+    UnlessDiverged,
     read_state,
 )
 from keras_gen.training.config import TrainConfig, config_path
@@ -56,16 +59,23 @@ def is_chief(strategy):
     return resolver.task_type == "worker" and worker_id(strategy) == 0 and not has_chief
 
 
-def train(config, callbacks=(), verbose="auto"):
-    """Trains `config.model` and writes `config.output_dir`; returns the trained model.
+def train(family, config, callbacks=(), verbose="auto"):
+    """Trains `family` (a `keras_gen.families.ModelFamily`) as `config` says, writing `config.output_dir`;
+    returns the trained model.
 
-    Generic options: `fd_every=N` computes the classifier Frechet distance of samples every N epochs into the
-    logs (history.csv, TensorBoard); `tensorboard=true` writes TensorBoard logs to `logs/`.
+    `config.fd_every=N` computes the classifier Frechet distance of samples every N epochs into the logs
+    (history.csv, TensorBoard); `config.tensorboard` writes TensorBoard logs to `logs/`.
 
-    Output directory: `config.json` (the recipe), `model.keras` (final), `checkpoints/epoch_NNNN.keras` and
-    `state.json` (resume points), `history.csv` (per-epoch metrics), `samples/epoch_NNNN.png` (sample grids).
+    Output directory: `config.json` (the recipe, with every option resolved), `model.keras` (final),
+    `checkpoints/epoch_NNNN.keras` and `state.json` (resume points), `history.csv` (per-epoch metrics),
+    `samples/epoch_NNNN.png` (sample grids).
     """
-    family = get_family(config.model)
+    if config.model != family.name:
+        raise ValueError(f"`config.model` must name the family being trained ({family.name!r}). "
+                         f"Received: model={config.model!r}")
+    # Parsed first, so a misspelt option fails before any data is read.
+    options = family.resolve_options(config)
+    config = config.replace(options=dataclasses.asdict(options))
     # A multi-worker strategy must exist before any other TensorFlow op runs in the process.
     strategy = distribution_strategy(config.strategy)
     if config.dataset is None:
@@ -77,7 +87,7 @@ def train(config, callbacks=(), verbose="auto"):
     keras.config.set_dtype_policy(config.precision)
     keras.utils.set_random_seed(config.seed)
 
-    train_ds, val_ds, info = family.make_datasets(config)
+    train_ds, val_ds, info = family.make_datasets(config, options)
     state = read_state(config.output_dir) if config.resume else None
     scope = strategy.scope() if config.strategy != "default" else contextlib.nullcontext()
     with scope:
@@ -88,8 +98,10 @@ def train(config, callbacks=(), verbose="auto"):
         else:
             if config.resume:
                 logging.warning("--resume: no checkpoint in %s; starting from epoch 0.", config.output_dir)
-            model = family.build_model(config, info)
+            model = family.build_model(config, options, info)
             initial_epoch = 0
+    if config.run_eagerly:
+        model.run_eagerly = True
     config.to_json(config_path(config.output_dir))
     if initial_epoch >= config.epochs:
         logging.info("Already trained for %d epochs (asked for %d): nothing to do.", initial_epoch, config.epochs)
@@ -100,22 +112,23 @@ def train(config, callbacks=(), verbose="auto"):
     nan_guard = StopOnNaN()
     # Callbacks that add to the logs (the FD callback) run before the ones that write the logs out.
     metric_callbacks = list(callbacks)
-    fd_every = config.option("fd_every", 0, int)
-    if fd_every and family.sample_images is not None:
+    if config.fd_every and family.sample_images is not None:
         from keras_gen.training.eval_callback import frechet_distance_callback
 
-        metric_callbacks.append(frechet_distance_callback(family.sample_images, config.dataset, every=fd_every,
-                                                          data_dir=config.data_dir, seed=config.seed))
+        metric_callbacks.append(UnlessDiverged(frechet_distance_callback(
+            family.sample_images, config.dataset, every=config.fd_every, data_dir=config.data_dir, seed=config.seed),
+            nan_guard))
     all_callbacks = [
         nan_guard,
         *metric_callbacks,
         EpochCheckpoint(config.output_dir, nan_guard=nan_guard),
         keras.callbacks.CSVLogger(os.path.join(config.output_dir, "history.csv"), append=initial_epoch > 0),
     ]
-    if config.option("tensorboard", False, bool):
+    if config.tensorboard:
         all_callbacks.append(keras.callbacks.TensorBoard(os.path.join(config.output_dir, "logs")))
     if family.sample_images is not None and config.sample_every:
-        all_callbacks.append(SampleGrid(family.sample_images, os.path.join(config.output_dir, "samples"), config.sample_every))
+        samples = SampleGrid(family.sample_images, os.path.join(config.output_dir, "samples"), config.sample_every)
+        all_callbacks.append(UnlessDiverged(samples, nan_guard))
 
     model.fit(
         train_ds,
@@ -123,6 +136,7 @@ def train(config, callbacks=(), verbose="auto"):
         epochs=config.epochs,
         initial_epoch=initial_epoch,
         steps_per_epoch=config.steps_per_epoch,
+        validation_steps=config.validation_steps if val_ds is not None else None,
         shuffle=False,  # the tf.data pipeline shuffles (seeded); Keras ignores this for datasets but warns
         callbacks=all_callbacks,
         verbose=verbose,
@@ -170,6 +184,4 @@ def load_trained(model_dir):
         path = state["checkpoint"]
     if not os.path.exists(config_path(model_dir)):
         raise FileNotFoundError(f"model_dir={model_dir!r} has a model but no config.json: it was not written by keras-gen.")
-    config = TrainConfig.from_json(config_path(model_dir))
-    get_family(config.model)  # imports the family modules, which register their custom classes for loading
-    return keras.models.load_model(path), config
+    return keras.models.load_model(path), TrainConfig.from_json(config_path(model_dir))

@@ -1,0 +1,3 @@
+from keras_gen.cli import run
+
+run()
