@@ -7,6 +7,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import keras  # noqa: E402
 import pytest  # noqa: E402
 
+from tests.family_runs import family_run  # noqa: E402,F401  (session fixture: each family trained once, shared)
+
 
 @pytest.fixture(autouse=True)
 def _fresh_keras_state():
@@ -14,4 +16,4 @@ def _fresh_keras_state():
     keras.config.set_dtype_policy("float32")
     keras.utils.set_random_seed(0)
     yield
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)  # gc.collect() per test cost minutes over the suite

@@ -44,6 +44,22 @@ def run_in_fresh_process(code, timeout=180):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def call_export(export_dir, calls):
+    """Loads `export_dir` with plain `tf.saved_model.load` in this process and calls each signature;
+    returns `{signature: {output: values as nested lists}}`. (That an export loads in a fresh process without
+    keras_gen is checked for every family by tests/test_family_contract.py, in one interpreter for all.)
+
+    Args:
+        calls: `{signature: {input_name: (value_as_nested_list, dtype_str)}}`.
+    """
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(export_dir)
+    return {name: {k: np.asarray(t).tolist() for k, t in loaded.signatures[name](
+                **{k: tf.constant(v, dtype=d) for k, (v, d) in inputs.items()}).items()}
+            for name, inputs in calls.items()}
+
+
 def assert_export_loads_without_keras_gen(export_dir, calls, timeout=180):
     """In a fresh process that never imports keras_gen, loads `export_dir` with `tf.saved_model.load`, calls
     each signature and returns `{signature: {output: shape list}}` plus the outputs' values as lists.

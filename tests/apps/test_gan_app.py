@@ -1,27 +1,14 @@
-import os
-
 import numpy as np
 import pytest
 
 from keras_gen.latent.arithmetic import vector_arithmetic
 from keras_gen.latent.interpolation import slerp
-from keras_gen import data
-from keras_gen.families import get_family
-from keras_gen.training.config import TrainConfig, config_path
 from tests.apps.serving import read, serve
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    # A model directory as `keras-gen train` writes it (config.json + model.keras), without the training time.
-    model_dir = tmp_path_factory.mktemp("app") / "cgan"
-    os.makedirs(model_dir)
-    config = TrainConfig(model="cgan", dataset="synthetic_16", latent_dim=4, output_dir=str(model_dir),
-                         options={"base_filters": "4"})
-    get_family("cgan").build_model(config, data.get_info("synthetic_16")).save(str(model_dir / "model.keras"))
-    config.to_json(config_path(str(model_dir)))
-    model_dir = str(model_dir)
-    with serve("gan_app", model_dir) as served_app:
+def served(family_run):
+    with serve("gan_app", family_run("cgan").output_dir) as served_app:
         yield served_app
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from keras_gen import data
+from keras_gen.data import paired
 from keras_gen.families import get_family
 from keras_gen.training.config import TrainConfig
 from tests.apps.serving import read, serve
@@ -14,7 +14,7 @@ def served(tmp_path_factory):
     export_dir = str(tmp_path_factory.mktemp("app") / "spade")
     config = TrainConfig(model="spade", dataset="digits_labelmap", latent_dim=4, options={"base_filters": "4", "num_scales": "1", "style_encoder": "false"})
     family = get_family("spade")
-    family.export(family.build_model(config, data.get_info("digits_labelmap")), export_dir)
+    family.export(family.build(config, paired.get_paired_info("digits_labelmap")), export_dir)
     with serve("translation_app", export_dir) as served_app:
         yield served_app
 

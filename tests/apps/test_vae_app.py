@@ -2,17 +2,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from keras_gen.training.config import TrainConfig
-from keras_gen.training.runner import train
 from tests.apps.serving import read, serve
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    model_dir = str(tmp_path_factory.mktemp("app") / "vae")
-    train(TrainConfig(model="vae", dataset="synthetic_16", epochs=1, steps_per_epoch=2, batch_size=4, latent_dim=4,
-                      output_dir=model_dir, options={"hidden_units": "16"}), verbose=0)
-    with serve("vae_app", model_dir) as served_app:
+def served(family_run):
+    with serve("vae_app", family_run("vae").output_dir) as served_app:
         yield served_app
 
 
@@ -44,6 +39,13 @@ def test_edit_reconstructs_and_edits_an_uploaded_digit(served, tmp_path):
 
 
 def test_traversal_grid_has_one_row_per_dimension(served):
-    client, _ = served
+    client, vae = served
     grid = read(client.predict([0, 3], 5, 2.0, api_name="/traverse"))
     assert grid.shape == (4 * (2 * 17 + 1), 4 * (5 * 17 + 1))  # 2 rows x 5 columns, 1 px padding, shown 4x
+    for row, dimension in enumerate((0, 3)):
+        for column, value in enumerate(np.linspace(-2.0, 2.0, 5)):
+            z = np.zeros((1, vae.latent_dim), np.float32)
+            z[0, dimension] = value
+            top, left = 4 * (1 + row * 17), 4 * (1 + column * 17)
+            np.testing.assert_allclose(grid[top:top + 64:4, left:left + 64:4], vae.decode(z)[0, :, :, 0],
+                                       atol=1 / 255 + 1e-6, err_msg=f"row {row}, column {column}")

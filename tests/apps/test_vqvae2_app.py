@@ -2,21 +2,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from keras_gen.training.config import TrainConfig
-from keras_gen.training.runner import train
 from tests.apps.serving import read, serve
 
-OPTIONS = {"channels": "8", "embedding_dim": "4", "top_codes": "8", "bottom_codes": "8"}
-
-
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    root = tmp_path_factory.mktemp("vqvae2_app")
-    common = dict(dataset="synthetic_16", epochs=1, steps_per_epoch=1, batch_size=8, sample_every=0)
-    train(TrainConfig(model="vqvae2", output_dir=str(root / "stage1"), options=OPTIONS, **common), verbose=0)
-    prior_options = {"vqvae_dir": str(root / "stage1"), "prior_filters": "8", "prior_layers": "2"}
-    train(TrainConfig(model="vqvae2_prior", output_dir=str(root / "prior"), options=prior_options, **common), verbose=0)
-    with serve("vqvae2_app", str(root / "prior")) as served_app:
+def served(family_run):
+    with serve("vqvae2_app", family_run("vqvae2_prior").output_dir) as served_app:
         yield served_app
 
 
@@ -25,7 +15,9 @@ def test_class_conditional_samples_match_the_library(served):
     grid = read(client.predict("0,3", 5, api_name="/sample"))
     assert grid.shape == (4 * (16 + 2), 4 * (2 * 17 + 1))  # one row of 2 tiles, 1 px padding, shown 4x
     expected = vqvae.sample([0, 3], 5)
-    np.testing.assert_allclose(grid[4:4 + 64:4, 4:4 + 64:4], expected[0, :, :, 0], atol=1 / 255 + 1e-6)
+    for index in range(2):  # each tile: 1 px padding, then 16 px, every 4th screen pixel
+        left = 4 * (1 + index * 17)
+        np.testing.assert_allclose(grid[4:4 + 64:4, left:left + 64:4], expected[index, :, :, 0], atol=1 / 255 + 1e-6)
 
 
 def test_reconstruction_shows_input_output_and_both_code_grids(served, tmp_path):
@@ -44,5 +36,5 @@ def test_reconstruction_shows_input_output_and_both_code_grids(served, tmp_path)
 
 def test_labels_out_of_range_are_refused(served):
     client, _ = served
-    with pytest.raises(Exception, match=r"labels in \[0, 4\)"):
+    with pytest.raises(Exception, match=r"`labels` must be in \[0, 4\)\. Received: labels=\[9\]"):
         client.predict("9", 0, api_name="/sample")

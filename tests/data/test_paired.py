@@ -14,6 +14,9 @@ def test_offline_sets_are_registered_in_both_registries():
     assert "cycle_gan_horse2zebra" in data.dataset_names() and "div2k_x4" in data.dataset_names()
     targets = next(iter(data.load("digits_sr4", "test", batch_size=3)))
     assert targets.shape == (3, 32, 32, 1)
+    # The targets are the first test digits, zero-padded by 2 pixels on each side.
+    digits, _ = data.as_numpy("mnist_5k", "test", value_range="unit", limit=3)
+    np.testing.assert_array_equal(targets.numpy(), np.pad(digits, ((0, 0), (2, 2), (2, 2), (0, 0))))
 
 
 def test_digit_pairs_are_derived_from_the_same_digit():
@@ -26,6 +29,11 @@ def test_digit_pairs_are_derived_from_the_same_digit():
     assert set(np.unique(edges)) == {-1.0, 1.0}
     strokes = digits > 0.0
     assert (edges > 0).sum() > 0
+    # Exactly the morphological gradient of the strokes: pixels whose 3x3 neighbourhood holds both stroke and
+    # background (dilation minus erosion), recomputed with numpy shifts.
+    padded = np.pad(strokes[..., 0], ((0, 0), (1, 1), (1, 1)))
+    neighbourhood = np.stack([padded[:, 1 + dr:33 + dr, 1 + dc:33 + dc] for dr in (-1, 0, 1) for dc in (-1, 0, 1)])
+    np.testing.assert_array_equal(edges[..., 0] > 0, neighbourhood.any(axis=0) & ~neighbourhood.all(axis=0))
     # Outline pixels sit on or right next to the stroke; the digit interior far from the boundary is not outline.
     from scipy import ndimage
     near_stroke = ndimage.binary_dilation(strokes, np.ones((1, 3, 3, 1), bool))
@@ -47,6 +55,10 @@ def test_unpaired_digits_come_from_disjoint_halves_and_b_is_thicker():
     images, _ = data.as_numpy("mnist_5k", "test", value_range="unit")
     padded = np.pad(images, ((0, 0), (2, 2), (2, 2), (0, 0)))
     np.testing.assert_allclose(a, padded[0:128:2], atol=1e-6)  # A: even positions, unchanged
+    # B: odd positions, each pixel the maximum of its 3x3 neighbourhood (grey dilation), by numpy shifts.
+    odd = np.pad(padded[1:128:2, :, :, 0], ((0, 0), (1, 1), (1, 1)))
+    dilated = np.max([odd[:, 1 + dr:33 + dr, 1 + dc:33 + dc] for dr in (-1, 0, 1) for dc in (-1, 0, 1)], axis=0)
+    np.testing.assert_allclose(b[..., 0], dilated, atol=1e-6)
 
 
 def test_load_pairs_rejects_bad_arguments():
@@ -80,8 +92,18 @@ def test_cycle_gan_loader_with_mock_data(tmp_path):
         domain_a, domain_b = source("train", str(tmp_path))
         images = [image for image, _ in domain_a]
         b_images = [image for image, _ in domain_b]
+        builder = tfds.builder("cycle_gan/horse2zebra", data_dir=str(tmp_path))
+        raw = {split: [example["image"].numpy() for example in builder.as_dataset(split=split, shuffle_files=False)]
+               for split in ("trainA", "trainB")}
     assert len(images) == 3 and len(b_images) == 3
     assert images[0].shape == (16, 16, 3) and images[0].dtype == tf.uint8
+    # Domain A reads trainA and domain B trainB, in order, each image area-resized to 16x16 and rounded: the
+    # exact pixels, and (an independent check) the mean colour of the raw image of any size is kept.
+    for loaded, originals in ((images, raw["trainA"]), (b_images, raw["trainB"])):
+        for image, original in zip(loaded, originals):
+            resized = tf.image.resize(original, (16, 16), method="area", antialias=True)
+            np.testing.assert_array_equal(image.numpy(), np.clip(np.round(resized.numpy()), 0, 255).astype(np.uint8))
+            np.testing.assert_allclose(image.numpy().reshape(-1, 3).mean(0), original.reshape(-1, 3).mean(0), atol=0.5)
 
 
 def test_div2k_loader_crops_aligned_patches_with_mock_data(tmp_path):

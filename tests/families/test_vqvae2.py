@@ -1,15 +1,19 @@
-import json
-import os
 import types
 
 import numpy as np
 import pytest
+from PIL import Image
 
+from keras_gen import data
 from keras_gen.families import get_family
-from keras_gen.families.vqvae2 import code_statistics
+from keras_gen.cli.vqvae2 import COMMANDS
+from keras_gen.metrics.evaluate import EvalRequest
+from keras_gen.metrics.vqvae2 import code_statistics
 from keras_gen.models.vqvae2 import VQVAE2, VQVAE2Prior
 from keras_gen.training.config import TrainConfig
-from keras_gen.training.runner import load_trained, train
+from keras_gen.families import train
+from keras_gen.training.runner import load_trained
+from keras_gen.utils.images import make_grid
 
 
 def _config(output_dir, **changes):
@@ -26,33 +30,42 @@ def test_code_statistics_values():
     assert stats["usage"] == 0.75
 
 
-def test_both_stages_train_and_commands(tmp_path):
-    stage1_dir, stage2_dir = tmp_path / "vqvae2", tmp_path / "prior"
-    vqvae = train(_config(stage1_dir), verbose=0)
+def test_stage_two_needs_a_stage_one_directory(tmp_path):
+    with pytest.raises(ValueError, match=r"--vqvae_dir=DIR .* Received: vqvae_dir=None"):
+        train(_config(tmp_path / "prior", model="vqvae2_prior", options={}), verbose=0)
+
+
+def test_evaluation_and_commands_on_trained_stages(family_run, tmp_path):
+    vqvae, config = load_trained(family_run("vqvae2").output_dir)
     assert isinstance(vqvae, VQVAE2) and 0 < vqvae.data_variance < 1  # the training pixels' variance
-    metrics = get_family("vqvae2").evaluate(vqvae, _config(stage1_dir), types.SimpleNamespace(num_examples=None))
+    images, _ = data.as_numpy("synthetic_16", "test")
+    assert vqvae.data_variance == pytest.approx(float(np.var(data.as_numpy("synthetic_16", "train")[0])), rel=1e-5)
+    stage1 = get_family("vqvae2")
+    metrics = stage1.evaluate(vqvae, EvalRequest("synthetic_16"), stage1.resolve_options(config))
+    top, bottom = (np.asarray(t) for t in vqvae.encode(images))
     assert metrics["top_grid"] == [4, 4] and metrics["bottom_grid"] == [8, 8]
-    assert 1.0 <= metrics["top_perplexity"] <= 8 and 0 < metrics["reconstruction_mse"] < 1
+    assert metrics["top_perplexity"] == pytest.approx(code_statistics(top, 8)["perplexity"], rel=1e-6)
+    assert metrics["bottom_usage"] == pytest.approx(code_statistics(bottom, 8)["usage"])
+    mse = float(np.mean((np.asarray(vqvae(images)) - images) ** 2))
+    assert metrics["reconstruction_mse"] == pytest.approx(mse, rel=1e-5)
 
-    with pytest.raises(ValueError, match="vqvae_dir=None"):
-        train(_config(stage2_dir, model="vqvae2_prior", options={}), verbose=0)
-    prior_options = {"vqvae_dir": str(stage1_dir), "prior_filters": "8", "prior_layers": "2"}
-    prior_config = _config(stage2_dir, model="vqvae2_prior", options=prior_options, sample_every=0)
-    trained = train(prior_config, verbose=0)  # (resuming is checked on the models' own save/load tests)
-    assert isinstance(trained, VQVAE2Prior) and trained.num_classes == 4
-    assert json.load(open(stage2_dir / "state.json"))["epoch"] == 1
-
-    restored, config = load_trained(str(stage2_dir))
+    prior, config = load_trained(family_run("vqvae2_prior").output_dir)
+    assert isinstance(prior, VQVAE2Prior) and prior.num_classes == 4
     family = get_family(config.model)
+    options = family.resolve_options(config)
     args = types.SimpleNamespace(num_samples=4, seed=0, labels="0,3", input=None, out=str(tmp_path / "s.png"))
-    assert family.commands["sample"](restored, config, args) == args.out and os.path.exists(args.out)
+    assert COMMANDS["sample"](prior, config, options, args) == args.out
+    expected = make_grid(np.asarray(prior.generate(2, labels=np.array([0, 3]), seed=0)))[..., 0]
+    np.testing.assert_array_equal(np.asarray(Image.open(args.out)), expected.repeat(2, 0).repeat(2, 1))
     args.out = str(tmp_path / "r.png")
-    assert family.commands["reconstruct"](restored, config, args) == args.out and os.path.exists(args.out)
+    assert COMMANDS["reconstruct"](prior, config, options, args) == args.out
+    picked = images[np.random.default_rng(0).permutation(len(images))[:4]]
+    expected = make_grid(np.concatenate([picked, np.asarray(prior.vqvae(picked))]), ncols=4)[..., 0]
+    np.testing.assert_array_equal(np.asarray(Image.open(args.out)), expected.repeat(2, 0).repeat(2, 1))
     args.labels = "4"
-    with pytest.raises(ValueError, match=r"must be in \[0, 4\)"):
-        family.commands["sample"](restored, config, args)
+    with pytest.raises(ValueError, match=r"`labels` must be in \[0, 4\)\. Received: labels=\[4\]"):
+        COMMANDS["sample"](prior, config, options, args)
     with pytest.raises(ValueError, match="no prior"):
-        get_family("vqvae2").commands["sample"](vqvae, _config(stage1_dir), args)
-    images = family.sample_images(restored, 4, 3)
-    assert images.shape == (4, 16, 16, 1) and images.min() >= 0 and images.max() <= 1
-    np.testing.assert_array_equal(images, family.sample_images(trained, 4, 3))  # reloaded == trained
+        COMMANDS["sample"](vqvae, config, None, args)
+    samples = family.sample_images(prior, 4, 3)
+    np.testing.assert_array_equal(samples, np.asarray(prior.generate(4, labels=np.arange(4), seed=3)))

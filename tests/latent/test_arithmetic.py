@@ -38,6 +38,8 @@ def test_nearest_neighbours_finds_the_closest_training_images():
     grid = neighbours.neighbour_grid(samples, training, k=2)
     assert grid.shape == (6, 2, 2, 1)
     np.testing.assert_allclose(grid[1], training[2])
+    # One row per sample: the sample, then its neighbours nearest first.
+    np.testing.assert_allclose(grid, np.stack([samples[0], training[2], training[3], samples[1], training[0], training[1]]))
     with pytest.raises(ValueError, match="Received: k=0"):
         neighbours.nearest_neighbours(samples, training, k=0)
 

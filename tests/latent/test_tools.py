@@ -16,7 +16,9 @@ def test_traversal_varies_one_dimension_per_row():
         [-1, -0.5, 0], [0, -0.5, 0], [1, -0.5, 0],
         [0.5, -0.5, -1], [0.5, -0.5, 0], [0.5, -0.5, 1],
     ])
-    assert tools.traverse(identity_decode, np.zeros(3), [1], [2.0, 3.0]).shape == (2, 1, 3, 1)
+    grid = tools.traverse(identity_decode, np.zeros(3), [1], [2.0, 3.0])
+    assert grid.shape == (2, 1, 3, 1)
+    np.testing.assert_allclose(grid[:, 0, :, 0], [[0, 2, 0], [0, 3, 0]])  # the decoded traversal codes
 
 
 def test_edit_sets_or_adds_only_the_named_dimensions():

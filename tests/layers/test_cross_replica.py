@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from keras_gen.layers.cross_replica import CrossReplicaBatchNormalization, CrossReplicaDropout
-from keras_gen.training.distribute import gather_replicas
+from keras_gen.utils.distribute import gather_replicas
 
 
 def test_one_device_matches_keras_batch_norm_in_training_and_inference():

@@ -18,11 +18,19 @@ def test_pool_fills_then_swaps_for_past_images():
     pool = ImagePool(pool_size=4, swap_probability=1.0, seed=0)
     assert _ids(pool(_batch([0, 1]))) == [0, 1]
     assert _ids(pool(_batch([2, 3]))) == [2, 3]  # still filling: returned unchanged
-    assert sorted(_ids(pool.images)) == [0, 1, 2, 3]
+    assert _ids(pool.images) == [0, 1, 2, 3]  # stored in arrival order: slot i holds image i
     returned = _ids(pool(_batch([10, 11])))  # full: every image swapped for a stored past one
     assert set(returned) <= {0, 1, 2, 3}
+    # Each new image took the slot of the image returned in its place; the other slots are untouched.
+    slots = [int(r) for r in returned]
     stored = _ids(pool.images)
-    assert {10, 11} & set(stored)  # the new images took the freed slots (one wins if both picked the same)
+    for slot in range(4):
+        if slot not in slots:
+            assert stored[slot] == slot
+    if slots[0] != slots[1]:
+        assert (stored[slots[0]], stored[slots[1]]) == (10, 11)
+    else:  # both picked the same slot: one of them is kept
+        assert stored[slots[0]] in (10, 11)
     assert int(pool.num_filled.numpy()) == 4
 
 
@@ -61,6 +69,18 @@ def test_pool_works_inside_tf_function_and_blocks_gradients():
     assert grad is None
     assert _ids(out)[:2] == [1, 2]
     assert int(pool.num_filled.numpy()) == 2
+
+
+def test_a_batch_that_fills_the_pool_never_returns_an_empty_slot():
+    pool = ImagePool(pool_size=2, swap_probability=1.0, seed=0)
+    returned = _ids(pool(_batch([1, 2, 3])))  # 1 and 2 fill the pool, 3 is swapped
+    assert returned[:2] == [1, 2]
+    assert returned[2] in (1, 2, 3), f"returned {returned[2]}, an image that was never generated"
+    assert returned == [1, 2, 3]  # an empty pool before the batch holds no earlier fake to swap in
+    pool = ImagePool(pool_size=2, swap_probability=1.0, seed=0)
+    pool(_batch([1]))
+    # 2 fills the last slot; 3 and 4 are swapped for the one fake stored before this batch.
+    assert _ids(pool(_batch([2, 3, 4]))) == [2, 1, 1]
 
 
 def test_pool_config_roundtrip_and_bad_arguments():

@@ -15,6 +15,23 @@ def _raster_before(row, col):
     return index < row * SIZE + col
 
 
+# Offsets (row, col) a 3x3 "full" mask lets through, by hand: the row above, and the left neighbour ("A"),
+# plus the centre ("B").
+_OFFSETS = {"A": [(-1, -1), (-1, 0), (-1, 1), (0, -1)], "B": [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 0)]}
+
+
+def _receptive_field(mask_types, row, col):
+    """(SIZE, SIZE) bool: the inputs that stacked masked 3x3 convolutions can connect to output (row, col)."""
+    reached = {(row, col)}
+    for mask_type in reversed(mask_types):
+        reached = {(r + dr, c + dc) for r, c in reached for dr, dc in _OFFSETS[mask_type]
+                   if 0 <= r + dr < SIZE and 0 <= c + dc < SIZE}
+    field = np.zeros((SIZE, SIZE), bool)
+    for r, c in reached:
+        field[r, c] = True
+    return field
+
+
 def _dependency_map(function, channels=2, batch=1):
     """For each output position, which input positions have a nonzero gradient: {(r, c): (SIZE, SIZE) bool}."""
     inputs = tf.constant(np.random.default_rng(0).normal(size=(batch, SIZE, SIZE, channels)).astype("float32"))
@@ -49,8 +66,21 @@ def test_masked_conv_stack_is_causal(num_layers):
 
     for (row, col), depends in _dependency_map(function).items():
         assert not depends[~_raster_before(row, col)].any(), f"output {(row, col)} sees a later input"
+        field = _receptive_field(["A"] + ["B"] * (num_layers - 1), row, col)
+        assert not depends[~field].any(), f"output {(row, col)} sees beyond its receptive field"
         if (row, col) != (0, 0):
             assert depends.any()
+
+    # Without the ReLUs (which can zero a path) the stack is linear: it sees exactly its receptive field,
+    # left neighbour and the pixel above included.
+    def linear(x):
+        for layer in layers:
+            x = layer(x)
+        return x
+
+    for (row, col), depends in _dependency_map(linear).items():
+        np.testing.assert_array_equal(depends, _receptive_field(["A"] + ["B"] * (num_layers - 1), row, col),
+                                      err_msg=f"output {(row, col)}")
 
 
 def _gated_stack(num_layers, **condition_kwargs):

@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_gen.layers.spade import SPADE
 
@@ -19,6 +20,15 @@ def test_spade_modulation_depends_on_the_label_map():
     out_b = np.asarray(layer(features, map_b, training=False))
     assert out_a.shape == features.shape
     assert np.abs(out_a - out_b).mean() > 1e-3
+    # The value, recomputed with tf.nn.conv2d from the layer's kernels: fresh moving statistics (mean 0,
+    # variance 1) normalize, then x_hat * (1 + gamma(m)) + beta(m) with gamma, beta convolutions of relu(conv(m)).
+    def conv(x, layer):
+        return tf.nn.conv2d(x, layer.kernel.numpy(), 1, "SAME").numpy() + layer.bias.numpy()
+
+    for label_map, out in ((map_a, out_a), (map_b, out_b)):
+        hidden = np.maximum(conv(label_map, layer.shared), 0.0)
+        expected = features / np.sqrt(1.0 + layer.epsilon) * (1.0 + conv(hidden, layer.gamma)) + conv(hidden, layer.beta)
+        np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
     # Changing one pixel's label changes the output only near that pixel (two stacked 3x3 convolutions).
     map_c = map_a.copy()
     map_c[0, 0, 0] = np.roll(map_c[0, 0, 0], 1)

@@ -42,12 +42,24 @@ def test_wasserstein_least_squares_hinge_against_hand_computed_values():
 
 
 def test_losses_reduce_patch_maps_and_half_precision_to_float32_scalars():
-    patches = np.zeros((2, 4, 4, 1), np.float16)
+    rng = np.random.default_rng(0)
+    real_patches = rng.normal(size=(2, 4, 4, 1)).astype(np.float16)
+    fake_patches = rng.normal(size=(2, 4, 4, 1)).astype(np.float16)
+    # Every logit of the map counts once: the losses equal those of the flattened float32 logits.
+    real_flat, fake_flat = real_patches.astype(np.float32).reshape(-1), fake_patches.astype(np.float32).reshape(-1)
     for name, recipe in losses.GAN_LOSSES.items():
-        d_loss = recipe.discriminator_loss(patches, patches)
-        g_loss = recipe.generator_loss(patches)
+        d_loss = recipe.discriminator_loss(real_patches, fake_patches)
+        g_loss = recipe.generator_loss(fake_patches)
         assert d_loss.shape == () and g_loss.shape == (), name
         assert d_loss.dtype == tf.float32 and g_loss.dtype == tf.float32, name
+        np.testing.assert_allclose(d_loss, recipe.discriminator_loss(real_flat, fake_flat), rtol=1e-6, err_msg=name)
+        np.testing.assert_allclose(g_loss, recipe.generator_loss(fake_flat), rtol=1e-6, err_msg=name)
+    # And by hand for one recipe: hinge = mean(relu(1 - real)) + mean(relu(1 + fake)) over all 32 logits each.
+    real64, fake64 = real_flat.astype(np.float64), fake_flat.astype(np.float64)
+    np.testing.assert_allclose(losses.hinge_discriminator_loss(real_patches, fake_patches),
+                               np.maximum(1 - real64, 0).mean() + np.maximum(1 + fake64, 0).mean(), rtol=1e-6)
+    np.testing.assert_allclose(losses.non_saturating_generator_loss(fake_patches),
+                               np.log1p(np.exp(-fake64)).mean(), rtol=1e-6)
 
 
 def _generator_gradient(loss_fn, logit):
@@ -84,11 +96,19 @@ def test_gradient_penalty_on_a_hand_checkable_critic():
 
 def test_gradient_penalty_is_differentiable_in_the_critic_weights():
     critic = keras.Sequential([keras.Input((2, 2, 1)), keras.layers.Flatten(), keras.layers.Dense(1)])
+    kernel = np.array([[0.5], [-1.0], [2.0], [0.25]], np.float32)
+    critic.layers[-1].set_weights([kernel, np.array([0.3], np.float32)])
     real, fake = np.ones((3, 2, 2, 1), np.float32), np.zeros((3, 2, 2, 1), np.float32)
     with tf.GradientTape() as tape:
         penalty = losses.gradient_penalty(critic, real, fake, seed=keras.random.SeedGenerator(0))
     gradients = tape.gradient(penalty, critic.trainable_weights)
-    assert gradients[0] is not None and np.any(np.asarray(gradients[0]) != 0)
+    assert gradients[0] is not None
+    # A linear critic's input gradient is its kernel w everywhere, so the penalty is (||w|| - 1)^2 whatever alpha
+    # is, its gradient in w is 2 (||w|| - 1) w / ||w||, and the bias does not enter it.
+    norm = np.linalg.norm(kernel)
+    np.testing.assert_allclose(penalty, (norm - 1.0) ** 2, rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(gradients[0]), 2.0 * (norm - 1.0) * kernel / norm, rtol=1e-5)
+    assert gradients[1] is None or np.allclose(np.asarray(gradients[1]), 0.0)
 
 
 def test_interpolation_weights_are_uniform_per_example():

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from keras_gen.metrics import features as features_lib
-from keras_gen.metrics.classifier import build_mnist_classifier
+from keras_gen.metrics.classifier import build_mnist_classifier, features_model, load_mnist_classifier
 
 
 def _digits(num, size=28, channels=1, seed=0):
@@ -19,6 +19,12 @@ def test_shipped_mnist_network_batches_match_one_call():
     one_call_features, _ = network(images, batch_size=64)
     np.testing.assert_allclose(features, one_call_features, atol=1e-5)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+    # The values are the shipped classifier's penultimate layer and its output, on the images as given (28x28x1).
+    classifier = load_mnist_classifier()
+    expected_features, expected_probabilities = features_model(classifier)(images, training=False)
+    np.testing.assert_allclose(features, np.asarray(expected_features), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(probabilities, np.asarray(classifier(images, training=False)), atol=1e-6)
+    np.testing.assert_allclose(probabilities, np.asarray(expected_probabilities), atol=1e-6)
 
 
 def test_images_are_resized_and_converted_to_what_the_network_needs():

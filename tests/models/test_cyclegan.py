@@ -22,7 +22,7 @@ def cyclegan(pool_size=4, identity_weight=0.5):
         return networks.build_patchgan_discriminator(IMAGE, base_filters=4, normalization="instance", name=name)
 
     return CycleGAN(generator("g_ab"), generator("g_ba"), discriminator("d_a"), discriminator("d_b"),
-                    pool_size=pool_size, identity_weight=identity_weight, seed=0)
+                    pool_size=pool_size, identity_weight=identity_weight, seed=0, name="cyclegan")
 
 
 def test_instance_norm_statistics_per_example_and_channel():

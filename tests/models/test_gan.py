@@ -55,15 +55,55 @@ def test_train_step_updates_both_networks_and_d_step_only_the_discriminator():
     assert model.optimizer is model.g_optimizer  # Keras callbacks count generator steps
 
 
+def _weights(network):
+    return [np.array(w) for w in network.get_weights()]  # trainable and batch-norm statistics
+
+
 def test_logged_losses_match_the_loss_functions():
     model = _dcgan(generator_loss="least_squares", discriminator_loss="least_squares")
-    images = _images()
-    logs = model.test_on_batch(images, return_dict=True)
-    z = model.sample_latent(4, seed=0)
     assert model.generator_loss is gan_losses.least_squares_generator_loss
-    assert np.isfinite(logs["d_loss"]) and np.isfinite(logs["g_loss"])
-    fake_logits = model.discriminator(model.generate(z), training=True)
-    assert np.asarray(gan_losses.least_squares_generator_loss(fake_logits)) >= 0
+    assert model.discriminator_loss is gan_losses.least_squares_discriminator_loss
+    images = _images()
+
+    # test_step: latents from the model's seed generator, generator at inference, both losses on the same fakes.
+    seed_state = model.seed_generator.state.numpy()
+    logs = model.test_on_batch(images, return_dict=True)
+    model.seed_generator.state.assign(seed_state)  # replay the step's latent draw
+    fake_images = model.generator(model.sample_latent(4), training=False)
+    real_logits = np.asarray(model.discriminator(images, training=True))
+    fake_logits = np.asarray(model.discriminator(fake_images, training=True))
+    expected_d = 0.5 * np.mean((real_logits - 1.0) ** 2) + 0.5 * np.mean(fake_logits**2)  # by hand
+    expected_g = 0.5 * np.mean((fake_logits - 1.0) ** 2)
+    np.testing.assert_allclose(expected_d, gan_losses.least_squares_discriminator_loss(real_logits, fake_logits), rtol=1e-6)
+    np.testing.assert_allclose(expected_g, gan_losses.least_squares_generator_loss(fake_logits), rtol=1e-6)
+    np.testing.assert_allclose(logs["d_loss"], expected_d, rtol=1e-5)
+    np.testing.assert_allclose(logs["g_loss"], expected_g, rtol=1e-5)
+    np.testing.assert_allclose(logs["real_logits"], real_logits.mean(), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(logs["fake_logits"], fake_logits.mean(), rtol=1e-5, atol=1e-7)
+    # The comparison can tell the losses apart: another loss on the same logits gives another number.
+    assert abs(float(gan_losses.non_saturating_generator_loss(fake_logits)) - expected_g) > 1e-3
+
+    # train_step: the D loss with the weights before the step on the first latent draw (generator in training
+    # mode), then the G loss on a fresh draw with the updated discriminator and the generator before its update.
+    model.reset_metrics()
+    seed_state = model.seed_generator.state.numpy()
+    g_before, d_before = _weights(model.generator), _weights(model.discriminator)
+    logs = model.train_on_batch(images, return_dict=True)
+    d_after = _weights(model.discriminator)
+    model.generator.set_weights(g_before)
+    model.discriminator.set_weights(d_before)
+    model.seed_generator.state.assign(seed_state)
+    fake_images = model.generator(model.sample_latent(4), training=True)
+    real_logits = model.discriminator(images, training=True)
+    fake_logits = model.discriminator(fake_images, training=True)
+    np.testing.assert_allclose(
+        logs["d_loss"], gan_losses.least_squares_discriminator_loss(real_logits, fake_logits), rtol=1e-5)
+    np.testing.assert_allclose(logs["real_logits"], np.mean(real_logits), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(logs["fake_logits"], np.mean(fake_logits), rtol=1e-5, atol=1e-7)
+    model.generator.set_weights(g_before)  # batch-norm statistics as the generator step saw them
+    model.discriminator.set_weights(d_after)
+    fake_logits = model.discriminator(model.generator(model.sample_latent(4), training=True), training=True)
+    np.testing.assert_allclose(logs["g_loss"], gan_losses.least_squares_generator_loss(fake_logits), rtol=1e-5)
 
 
 def test_d_steps_clipping_and_gradient_penalty():
@@ -89,7 +129,16 @@ def test_d_steps_clipping_and_gradient_penalty():
 def test_priors_truncation_and_fixed_latents():
     model = _dcgan(prior="uniform")
     z = np.asarray(model.sample_latent(500))
+    assert z.shape == (500, LATENT)
     assert z.min() >= -1 and z.max() <= 1 and abs(z.mean()) < 0.05
+    # U[-1, 1]: variance 1/3, each quarter of the interval holds a quarter of the draws, and the draws reach
+    # both ends (3,000 values: a normal prior would put ~16% outside [-1, 1], a U[0, 1] one nothing below 0).
+    np.testing.assert_allclose(z.var(), 1 / 3, rtol=0.06)
+    np.testing.assert_allclose(np.histogram(z, bins=4, range=(-1, 1))[0] / z.size, 0.25, atol=0.03)
+    assert z.min() < -0.99 and z.max() > 0.99
+    gaussian = np.asarray(_dcgan().sample_latent(500))
+    np.testing.assert_allclose([gaussian.mean(), gaussian.var()], [0.0, 1.0], atol=0.08)
+    assert np.abs(gaussian).max() > 2.5  # not a bounded prior
     np.testing.assert_array_equal(model.sample_latent(3, seed=7), model.sample_latent(3, seed=7))
     assert not np.allclose(model.sample_latent(3), model.sample_latent(3))  # the seed generator advances
     model = _dcgan()

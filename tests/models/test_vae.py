@@ -107,6 +107,14 @@ def test_generate_is_reproducible_from_its_seed():
     assert not np.array_equal(np.asarray(model.generate(4, seed=3)), np.asarray(model.generate(4, seed=4)))
     images = np.asarray(model.generate(4, seed=3))
     assert images.shape == (4, 16, 16, 1) and images.min() >= 0 and images.max() <= 1
+    # The seed's stateless N(0, I) draw, decoded: Bernoulli means are the sigmoid of the decoder's logits.
+    z = tf.random.stateless_normal([4, 4], seed=[3, 0]).numpy()
+    logits = np.asarray(model.decoder(z), np.float64)
+    np.testing.assert_allclose(images, 1.0 / (1.0 + np.exp(-logits)), rtol=1e-5, atol=1e-6)
+    # A Gaussian decoder's means are its outputs clipped to [0, 1].
+    gaussian = tiny_vae(likelihood="gaussian")
+    outputs = np.asarray(gaussian.decoder(tf.random.stateless_normal([3, 4], seed=[9, 0])))
+    np.testing.assert_allclose(np.asarray(gaussian.generate(3, seed=9)), np.clip(outputs, 0.0, 1.0), atol=1e-6)
 
 
 def test_bad_arguments_are_named():

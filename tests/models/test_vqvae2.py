@@ -7,8 +7,9 @@ import pytest
 import tensorflow as tf
 
 from keras_gen.export.vqvae2 import VQVAE2Endpoints, export_vqvae2
+from keras_gen.metrics.vqvae2 import code_statistics
 from keras_gen.models.vqvae2 import VQVAE2, VQVAE2Prior, build_vqvae2, build_vqvae2_prior
-from tests.helpers import assert_export_loads_without_keras_gen, assert_keras_roundtrip
+from tests.helpers import assert_keras_roundtrip, call_export
 
 SHAPE = (16, 16, 1)
 METRICS = {"loss", "reconstruction_loss", "codebook_loss", "commitment_loss", "top_perplexity",
@@ -27,6 +28,35 @@ def _images(batch=4, seed=0):
     return np.random.default_rng(seed).uniform(size=(batch,) + SHAPE).astype("float32")
 
 
+def _nearest(encodings, codebook):
+    """Index of the nearest codebook row for each vector of the last axis, by brute force in float64."""
+    distances = ((encodings[..., None, :].astype(np.float64) - codebook.astype(np.float64)) ** 2).sum(-1)
+    return distances.argmin(-1)
+
+
+def _perplexity_and_usage(indices, num_embeddings):
+    """exp(entropy) of the code histogram and the fraction of codes used, by hand."""
+    counts = np.bincount(np.asarray(indices).reshape(-1), minlength=num_embeddings)
+    probs = counts[counts > 0] / counts.sum()
+    return float(np.exp(-np.sum(probs * np.log(probs)))), float(np.mean(counts > 0))
+
+
+def _forward_by_hand(model, images):
+    """The model's forward pass from its sub-networks, with the quantization redone in numpy: each level's
+    encodings, nearest-code indices and codebook rows (the bottom encoder sees the quantized top), and the
+    unclipped decoder output."""
+    top_codebook = model.top_quantizer.codebook.numpy()
+    bottom_codebook = model.bottom_quantizer.codebook.numpy()
+    features = model.bottom_encoder(images).numpy()
+    top_encodings = model.top_encoder(features).numpy()
+    top = _nearest(top_encodings, top_codebook)
+    bottom_encodings = model.bottom_conditioner([features, top_codebook[top]]).numpy()
+    bottom = _nearest(bottom_encodings, bottom_codebook)
+    decoded = model.decoder([top_codebook[top], bottom_codebook[bottom]]).numpy()
+    return {"top": (top_encodings, top, top_codebook[top]), "bottom": (bottom_encodings, bottom, bottom_codebook[bottom]),
+            "decoded": decoded}
+
+
 def test_grids_encode_decode_and_reconstruction_agree():
     model = _vqvae()
     images = _images()
@@ -34,8 +64,14 @@ def test_grids_encode_decode_and_reconstruction_agree():
     top, bottom = model.encode(images)
     assert top.shape == (4, 4, 4) and bottom.shape == (4, 8, 8) and top.dtype == tf.int32
     assert 0 <= top.numpy().min() and top.numpy().max() < 8 and bottom.numpy().max() < 16
+    # Each index is the nearest codebook row (numpy, float64) to its level's encoder output.
+    by_hand = _forward_by_hand(model, images)
+    np.testing.assert_array_equal(top.numpy(), by_hand["top"][1])
+    np.testing.assert_array_equal(bottom.numpy(), by_hand["bottom"][1])
+    # The reconstruction is the decoder on those codebook rows, clipped to [0, 1].
     reconstruction = model(images).numpy()
     assert reconstruction.shape == (4,) + SHAPE and 0 <= reconstruction.min() and reconstruction.max() <= 1
+    np.testing.assert_allclose(reconstruction, np.clip(by_hand["decoded"], 0.0, 1.0), atol=1e-6)
     np.testing.assert_allclose(model.decode_indices(top, bottom).numpy(), reconstruction, atol=1e-6)
 
 
@@ -51,6 +87,8 @@ def test_train_step_tracks_each_loss_and_trains_the_encoders(use_ema):
         model.compile(optimizer=keras.optimizers.Adam(1e-3))
     images = _images(8)
     model(images)
+    top, bottom = model.encode(images)  # the codes the step's forward pass assigns (weights before the update)
+    by_hand = _forward_by_hand(model, images)
     encoder_before = [w.numpy().copy() for w in model.bottom_encoder.weights]
     logs = model.train_on_batch(images, return_dict=True)
     assert set(logs) == METRICS
@@ -58,7 +96,20 @@ def test_train_step_tracks_each_loss_and_trains_the_encoders(use_ema):
     np.testing.assert_allclose(logs["loss"], logs["reconstruction_loss"] / 0.5 + logs["codebook_loss"]
                                + logs["commitment_loss"], rtol=1e-5)
     assert (logs["codebook_loss"] == 0.0) == use_ema
+    # Each term recomputed from the forward pass before the update: the plain MSE of the unclipped decoder
+    # output, and per level mean((z - e)^2), weighted by beta = 0.25 for the commitment loss.
+    np.testing.assert_allclose(logs["reconstruction_loss"], np.mean((images - by_hand["decoded"]) ** 2), rtol=1e-5)
+    squared_errors = sum(np.mean((encodings - rows) ** 2) for encodings, _, rows in (by_hand["top"], by_hand["bottom"]))
+    np.testing.assert_allclose(logs["commitment_loss"], 0.25 * squared_errors, rtol=1e-5)
+    np.testing.assert_allclose(logs["codebook_loss"], 0.0 if use_ema else squared_errors, rtol=1e-5)
     assert 1.0 <= logs["top_perplexity"] <= 8 and 1.0 <= logs["bottom_perplexity"] <= 16
+    # The logged perplexity and usage are those of the batch's code histogram, recomputed by hand and with
+    # the evaluation's `code_statistics`.
+    for level, indices, num_embeddings in (("top", top, 8), ("bottom", bottom, 16)):
+        perplexity, usage = _perplexity_and_usage(indices, num_embeddings)
+        np.testing.assert_allclose(logs[f"{level}_perplexity"], perplexity, rtol=1e-5)
+        np.testing.assert_allclose(logs[f"{level}_usage"], usage, rtol=1e-6)
+        assert code_statistics(indices, num_embeddings) == pytest.approx({"perplexity": perplexity, "usage": usage})
     # The reconstruction gradient reaches the encoder through both quantizers (straight-through).
     changed = [np.abs(a - w.numpy()).max() > 0 for a, w in zip(encoder_before, model.bottom_encoder.weights)]
     assert all(changed)
@@ -141,7 +192,7 @@ def test_export_loads_without_keras_gen(tmp_path):
     export_dir = str(tmp_path / "export")
     export_vqvae2(prior, export_dir)
     top, bottom = (t.numpy() for t in vqvae.encode(images[:2]))
-    result = assert_export_loads_without_keras_gen(export_dir, {
+    result = call_export(export_dir, {
         "encode": {"images": (images[:2].tolist(), "float32")},
         "decode": {"top_indices": (top.tolist(), "int32"), "bottom_indices": (bottom.tolist(), "int32")},
         "reconstruct": {"images": (images[:2].tolist(), "float32")},

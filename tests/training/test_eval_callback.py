@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_gen.metrics.features import FeatureNetwork
+from keras_gen.metrics.evaluate import load_real_images
+from keras_gen.metrics.features import FeatureNetwork, get_feature_network
 from keras_gen.metrics.frechet import frechet_distance_from_features
 from keras_gen.training.eval_callback import FrechetDistanceCallback
 
@@ -75,8 +76,24 @@ def test_factory_uses_the_dataset_split_and_the_shipped_classifier():
     callback = frechet_distance_callback(lambda model, num, seed: None, "synthetic_16", every=3, num_samples=10)
     assert callback.real_images.shape == (64, 16, 16, 1) and callback.every == 3
     assert float(callback.real_images.max()) <= 1.0
-    # Real digits against real digits: the shipped classifier's features, a small distance.
+    # Real digits against other real digits (the train split, disjoint from the test split the callback
+    # holds): the shipped classifier's features, the FD recomputed directly on them, and far below noise.
     digits = frechet_distance_callback(lambda model, num, seed: None, "mnist_5k", num_samples=250)
     held_out = digits.real_images
-    digits.sample_fn = lambda model, num, seed: held_out[(seed * 250) % 500:][:num]
-    assert digits.frechet_distance() < 2.0
+    assert held_out.shape == (500, 28, 28, 1)
+    train_digits = load_real_images("mnist_5k", "train", limit=250)[0]
+    calls = []
+
+    def sample_train_digits(model, num, seed):
+        calls.append((num, seed))
+        return train_digits[:num]
+
+    digits.sample_fn = sample_train_digits
+    real_vs_real = digits.frechet_distance()
+    assert calls == [(250, 0)]
+    network = get_feature_network("mnist_classifier")
+    expected = frechet_distance_from_features(network(held_out)[0], network(train_digits)[0])
+    assert real_vs_real == pytest.approx(expected, rel=1e-6)
+    assert 0.0 < real_vs_real < 2.0
+    digits.sample_fn = lambda model, num, seed: np.random.default_rng(seed).uniform(size=(num, 28, 28, 1)).astype("float32")
+    assert digits.frechet_distance() > 100 * real_vs_real

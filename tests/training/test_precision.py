@@ -8,8 +8,8 @@ import tensorflow as tf
 from keras_gen.export.vae import export_vae
 from keras_gen.models.vae import build_vae
 from keras_gen.training.config import TrainConfig
-from keras_gen.training.distribute import loss_scale_optimizer
-from keras_gen.training.runner import train
+from keras_gen.utils.distribute import loss_scale_optimizer
+from keras_gen.families import train
 
 IMAGES = (np.random.default_rng(0).random((8, 16, 16, 1)) > 0.5).astype("float32")
 
