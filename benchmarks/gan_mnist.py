@@ -56,12 +56,14 @@ def main(argv):
     del argv
     import keras
 
-    from keras_gen.families.gan import default_labels, sample_images
+    from keras_gen.families.gan import sample_images
     from keras_gen.metrics.classifier import load_mnist_classifier
     from keras_gen.metrics.evaluate import evaluate_generator, load_real_images
     from keras_gen.training.config import TrainConfig, parse_options
-    from keras_gen.training.runner import train
+    from keras_gen.families import train
     from keras_gen.utils.images import save_grid
+    from keras_gen.utils.labels import cycle_labels
+    from provenance import provenance
 
     class TimeBudget(keras.callbacks.Callback):
         def __init__(self, seconds):
@@ -90,7 +92,7 @@ def main(argv):
         train_seconds = time.time() - start
         start = time.time()
         images = sample_images(model, FLAGS.num_samples, seed=2024)
-        labels = default_labels(model, FLAGS.num_samples)
+        labels = cycle_labels(FLAGS.num_samples, model.num_classes) if model.conditional else None
         stats, predicted = classifier_statistics(images, classifier)
 
         def sample_fn(count, seed, labels=None):
@@ -102,6 +104,7 @@ def main(argv):
         grid = os.path.join(os.path.dirname(FLAGS.result), f"{stem}_{name}.png")
         save_grid(images[:100], grid, ncols=10, scale=2)
         results[name] = {
+            **provenance(),
             **stats,
             **{k: quality[k] for k in ("fd", "kid", "precision", "recall") if k in quality},
             "epochs": budget.epochs,

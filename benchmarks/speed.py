@@ -98,7 +98,7 @@ def stage_one_dir():
     if FLAGS.vqvae_dir:
         return FLAGS.vqvae_dir
     from keras_gen.training.config import TrainConfig
-    from keras_gen.training.runner import train
+    from keras_gen.families import train
 
     output_dir = "/tmp/speed_vqvae2_stage1"
     if not os.path.exists(os.path.join(output_dir, "model.keras")):
@@ -120,8 +120,8 @@ def time_family(name, precision, xla):
     config = TrainConfig(model=name, dataset=family.default_dataset, batch_size=FLAGS.batch_size, epochs=1,
                          steps_per_epoch=FLAGS.steps, precision=precision, jit_compile=xla, output_dir="/tmp/speed",
                          options=options)
-    train_ds, _, info = family.make_datasets(config)
-    model = family.build_model(config, info)
+    train_ds, _, info = family.datasets(config)
+    model = family.build(config, info)
     batch = next(iter(train_ds))
     flops = train_step_flops(model, batch) if not xla else None
     model.fit(train_ds, epochs=1, steps_per_epoch=2, verbose=0)  # warm-up: tracing and compilation

@@ -35,9 +35,10 @@ EPOCHS = 4
 
 def run_one(name, steps, batch_size, workdir):
     from keras_gen.families import get_family
-    from keras_gen.families.translation import evaluate_translation, preview_triples
+    from keras_gen.families.translation import sample_images
+    from keras_gen.metrics.evaluate import EvalRequest
     from keras_gen.training.config import TrainConfig
-    from keras_gen.training.runner import train
+    from keras_gen.families import train
     from keras_gen.utils.images import save_grid
 
     family = get_family(name)
@@ -46,9 +47,9 @@ def run_one(name, steps, batch_size, workdir):
     start = time.time()
     model = train(config, verbose=2)
     train_seconds = time.time() - start
-    metrics = evaluate_translation(model, name, family.default_dataset, num_examples=500)
-    save_grid(preview_triples(model, family.default_dataset), os.path.join(RESULTS, f"translation_{name}.png"),
-              ncols=6, scale=3)
+    metrics = {"model": name, "dataset": family.default_dataset,
+               **family.evaluate(model, EvalRequest(family.default_dataset, num_examples=500), family.resolve_options(config))}
+    save_grid(sample_images(model, 0, 0), os.path.join(RESULTS, f"translation_{name}.png"), ncols=6, scale=3)
     metrics.update({"train_steps": config.steps_per_epoch * EPOCHS, "batch_size": batch_size,
                     "train_seconds": round(train_seconds, 1)})
     return metrics

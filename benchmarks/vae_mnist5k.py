@@ -29,7 +29,9 @@ def main(argv):
     del argv
     from keras_gen.families import get_family
     from keras_gen.training.config import TrainConfig, parse_options
-    from keras_gen.training.runner import train
+    from keras_gen.families import train
+    from keras_gen.metrics.evaluate import EvalRequest
+    from provenance import provenance
 
     config = TrainConfig(model=FLAGS.model, dataset="mnist_5k", epochs=FLAGS.epochs, batch_size=FLAGS.batch_size,
                          learning_rate=FLAGS.learning_rate, output_dir=FLAGS.output_dir, sample_every=0,
@@ -38,8 +40,11 @@ def main(argv):
     model = train(config, verbose=0)
     train_seconds = time.time() - start
     start = time.time()
-    metrics = get_family(config.model).evaluate(model, config, type("Args", (), {"iw_samples": FLAGS.iw_samples})())
-    result = {**metrics, "epochs": FLAGS.epochs, "batch_size": FLAGS.batch_size, "learning_rate": FLAGS.learning_rate,
+    family = get_family(config.model)
+    request = EvalRequest(config.dataset, seed=config.seed, iw_samples=FLAGS.iw_samples)
+    metrics = {"model": config.model, "dataset": config.dataset,
+               **family.evaluate(model, request, family.resolve_options(config))}
+    result = {**provenance(), **metrics, "epochs": FLAGS.epochs, "batch_size": FLAGS.batch_size, "learning_rate": FLAGS.learning_rate,
               "options": FLAGS.options, "train_seconds": round(train_seconds, 1),
               "eval_seconds": round(time.time() - start, 1), "target_iw_log_likelihood_nats": -101.0,
               "passes": metrics["iw_log_likelihood_nats"] > -101.0}

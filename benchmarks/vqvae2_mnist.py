@@ -35,17 +35,22 @@ flags.DEFINE_string("result", "benchmarks/results/vqvae2_mnist.json", "Where to 
 FLAGS = flags.FLAGS
 
 
-def _args(**values):
-    return type("Args", (), {"num_examples": None, "seed": 0, **values})()
+def evaluate(model, config, num_examples=None):
+    from keras_gen.metrics.evaluate import EvalRequest
+
+    family = get_family(config.model)
+    request = EvalRequest(config.dataset, num_examples=num_examples)
+    return {"model": config.model, "dataset": config.dataset,
+            **family.evaluate(model, request, family.resolve_options(config))}
 
 
 def main(argv):
     del argv
     import numpy as np
 
-    from keras_gen.families import get_family
     from keras_gen.training.config import TrainConfig, parse_options
-    from keras_gen.training.runner import load_trained, train
+    from keras_gen.families import train
+    from keras_gen.training.runner import load_trained
     from keras_gen.utils.images import save_grid
 
     result = {"dataset": "mnist_5k", "batch_size": FLAGS.batch_size}
@@ -63,7 +68,7 @@ def main(argv):
         vqvae = train(config, verbose=2)
         train_seconds = round(time.time() - start, 1)
     result["stage1"] = {"epochs": config.epochs, "options": FLAGS.options, "train_seconds": train_seconds,
-                        **get_family("vqvae2").evaluate(vqvae, config, _args())}
+                        **evaluate(vqvae, config)}
     print(json.dumps(result["stage1"], indent=2, sort_keys=True), flush=True)
 
     # Stage 2.
@@ -80,9 +85,7 @@ def main(argv):
         prior = train(prior_config, verbose=2)
         train_seconds = round(time.time() - start, 1)
 
-    if FLAGS.temperature is not None:
-        prior_config = prior_config.replace(options={**prior_config.options, "temperature": str(FLAGS.temperature)})
-    temperature = prior_config.option("temperature", 1.0, float)
+    temperature = 1.0 if FLAGS.temperature is None else FLAGS.temperature
     labels = np.arange(FLAGS.sample_batch) % 10
     prior.generate(labels=labels, temperature=temperature, seed=0)  # trace once
     times = []
@@ -93,7 +96,8 @@ def main(argv):
     save_grid(images, os.path.join(FLAGS.output_dir, "samples.png"), ncols=10, scale=2)
 
     start = time.time()
-    metrics = get_family("vqvae2_prior").evaluate(prior, prior_config, _args(num_examples=FLAGS.num_samples))
+    prior_config = prior_config.replace(options={**prior_config.options, "temperature": temperature})
+    metrics = evaluate(prior, prior_config, num_examples=FLAGS.num_samples)
     result["stage2"] = {
         "epochs": prior_config.epochs, "options": FLAGS.prior_options, "train_seconds": train_seconds,
         "sample_batch_size": FLAGS.sample_batch, "seconds_per_sampled_batch": round(float(np.median(times)), 3),

@@ -1,0 +1,32 @@
+"""What every benchmark result records: the commit and exact command that made it, and the machine it ran on."""
+
+import os
+import subprocess
+import sys
+import time
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _git(*args):
+    try:
+        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def provenance():
+    """`{"commit", "dirty", "command", "machine", "finished"}` for a result JSON.
+
+    `dirty` lists tracked files that differ from the commit (outside benchmarks/results/): a result made on a
+    dirty tree does not belong to the commit it names.
+    """
+    changed = [line[3:] for line in _git("status", "--porcelain", "--untracked-files=no").splitlines()
+               if not line[3:].startswith("benchmarks/results/")]
+    return {
+        "commit": _git("rev-parse", "HEAD"),
+        "dirty": changed,
+        "command": " ".join(["python", os.path.relpath(os.path.abspath(sys.argv[0]), REPO_ROOT), *sys.argv[1:]]),
+        "machine": {"cores": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()]},
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
