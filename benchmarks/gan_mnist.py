@@ -65,6 +65,8 @@ def main(argv):
     from keras_gen.utils.labels import cycle_labels
     from provenance import provenance
 
+    started = provenance()  # the tree as it was when the run began (the code that ran)
+
     class TimeBudget(keras.callbacks.Callback):
         def __init__(self, seconds):
             super().__init__()
@@ -104,7 +106,7 @@ def main(argv):
         grid = os.path.join(os.path.dirname(FLAGS.result), f"{stem}_{name}.png")
         save_grid(images[:100], grid, ncols=10, scale=2)
         results[name] = {
-            **provenance(),
+            **started,
             **stats,
             **{k: quality[k] for k in ("fd", "kid", "precision", "recall") if k in quality},
             "epochs": budget.epochs,

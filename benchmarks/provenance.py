@@ -16,7 +16,7 @@ def _git(*args):
 
 
 def provenance():
-    """`{"commit", "dirty", "command", "machine", "finished"}` for a result JSON.
+    """`{"commit", "dirty", "command", "machine", "started"}` for a result JSON; call it when the run starts.
 
     `dirty` lists tracked files that differ from the commit (outside benchmarks/results/): a result made on a
     dirty tree does not belong to the commit it names.
@@ -28,5 +28,5 @@ def provenance():
         "dirty": changed,
         "command": " ".join(["python", os.path.relpath(os.path.abspath(sys.argv[0]), REPO_ROOT), *sys.argv[1:]]),
         "machine": {"cores": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()]},
-        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }

@@ -33,6 +33,8 @@ def main(argv):
     from keras_gen.metrics.evaluate import EvalRequest
     from provenance import provenance
 
+    started = provenance()  # the tree as it was when the run began (the code that ran)
+
     config = TrainConfig(model=FLAGS.model, dataset="mnist_5k", epochs=FLAGS.epochs, batch_size=FLAGS.batch_size,
                          learning_rate=FLAGS.learning_rate, output_dir=FLAGS.output_dir, sample_every=0,
                          options=parse_options(FLAGS.options))
@@ -44,7 +46,7 @@ def main(argv):
     request = EvalRequest(config.dataset, seed=config.seed, iw_samples=FLAGS.iw_samples)
     metrics = {"model": config.model, "dataset": config.dataset,
                **family.evaluate(model, request, family.resolve_options(config))}
-    result = {**provenance(), **metrics, "epochs": FLAGS.epochs, "batch_size": FLAGS.batch_size, "learning_rate": FLAGS.learning_rate,
+    result = {**started, **metrics, "epochs": FLAGS.epochs, "batch_size": FLAGS.batch_size, "learning_rate": FLAGS.learning_rate,
               "options": FLAGS.options, "train_seconds": round(train_seconds, 1),
               "eval_seconds": round(time.time() - start, 1), "target_iw_log_likelihood_nats": -101.0,
               "passes": metrics["iw_log_likelihood_nats"] > -101.0}
