@@ -27,6 +27,9 @@ from tests.apps.serving import serve
 from tests.family_runs import BATCH, STEPS
 from tests.helpers import run_in_fresh_process
 
+# With pytest-xdist, tests that share the session's trained families run in one worker (trained once there).
+pytestmark = pytest.mark.xdist_group("families")
+
 FAMILIES = family_names()
 MAX_COUNT = 1024  # what the exports allow in one request
 

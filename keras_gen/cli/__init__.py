@@ -36,10 +36,12 @@ flags.DEFINE_integer("seed", 0, "Random seed (training, sampling and image picks
 flags.DEFINE_string("output_dir", None, "Where `train` writes the model, checkpoints, history and samples.")
 flags.DEFINE_bool("resume", False, "Continue training from the last checkpoint in --output_dir.")
 flags.DEFINE_integer("steps_per_epoch", None, "Batches per epoch; default: one pass over the training split.")
+flags.DEFINE_integer("validation_steps", None, "Validation batches per epoch; default: the whole validation split.")
 flags.DEFINE_string("loss", None, "Loss for families that take one (GANs).")
 flags.DEFINE_enum("precision", "float32", ["float32", "mixed_float16", "mixed_bfloat16"], "Compute precision.")
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker"], "tf.distribute strategy.")
 flags.DEFINE_bool("jit_compile", False, "Compile train steps with XLA.")
+flags.DEFINE_bool("run_eagerly", False, "Run train steps eagerly (debugging).")
 flags.DEFINE_integer("sample_every", 1, "Write a sample grid every N epochs (0: never).")
 flags.DEFINE_integer("fd_every", 0, "Classifier Frechet distance of samples every N epochs into history.csv (0: never).")
 flags.DEFINE_bool("tensorboard", False, "Write TensorBoard logs to <output_dir>/logs.")
@@ -98,33 +100,17 @@ def _require(name):
 
 
 def train_config():
+    """A `TrainConfig` from the flags: every config field has a flag of the same name."""
+    import dataclasses
+
     from keras_gen.training.config import TrainConfig, parse_options
 
     model = _require("model")
     options = parse_options(FLAGS.options)
     if FLAGS.vqvae_dir:
         options["vqvae_dir"] = FLAGS.vqvae_dir
-    return TrainConfig(
-        model=model,
-        dataset=FLAGS.dataset,
-        data_dir=FLAGS.data_dir,
-        epochs=FLAGS.epochs,
-        batch_size=FLAGS.batch_size,
-        learning_rate=FLAGS.learning_rate,
-        latent_dim=FLAGS.latent_dim,
-        seed=FLAGS.seed,
-        output_dir=FLAGS.output_dir or os.path.join("runs", model),
-        resume=FLAGS.resume,
-        steps_per_epoch=FLAGS.steps_per_epoch,
-        loss=FLAGS.loss,
-        precision=FLAGS.precision,
-        strategy=FLAGS.strategy,
-        jit_compile=FLAGS.jit_compile,
-        sample_every=FLAGS.sample_every,
-        fd_every=FLAGS.fd_every,
-        tensorboard=FLAGS.tensorboard,
-        options=options,
-    )
+    values = {f.name: FLAGS[f.name].value for f in dataclasses.fields(TrainConfig) if f.name != "options"}
+    return TrainConfig(**{**values, "output_dir": FLAGS.output_dir or os.path.join("runs", model), "options": options})
 
 
 def run_command(command):

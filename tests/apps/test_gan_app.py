@@ -5,6 +5,9 @@ from keras_gen.latent.arithmetic import vector_arithmetic
 from keras_gen.latent.interpolation import slerp
 from tests.apps.serving import read, serve
 
+# With pytest-xdist, tests that share the session's trained families run in one worker (trained once there).
+pytestmark = pytest.mark.xdist_group("families")
+
 
 @pytest.fixture(scope="module")
 def served(family_run):

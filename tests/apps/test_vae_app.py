@@ -4,6 +4,9 @@ from PIL import Image
 
 from tests.apps.serving import read, serve
 
+# With pytest-xdist, tests that share the session's trained families run in one worker (trained once there).
+pytestmark = pytest.mark.xdist_group("families")
+
 
 @pytest.fixture(scope="module")
 def served(family_run):

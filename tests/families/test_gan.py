@@ -15,6 +15,9 @@ from keras_gen.training.runner import load_trained
 from keras_gen.utils.images import make_grid
 from keras_gen.utils.value_range import to_unit
 
+# With pytest-xdist, tests that share the session's trained families run in one worker (trained once there).
+pytestmark = pytest.mark.xdist_group("families")
+
 INFO = data.get_info("synthetic_16")
 
 

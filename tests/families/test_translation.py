@@ -16,6 +16,9 @@ from keras_gen.training.runner import load_trained
 from keras_gen.utils.images import load_image
 from keras_gen.utils.value_range import to_signed, to_unit
 
+# With pytest-xdist, tests that share the session's trained families run in one worker (trained once there).
+pytestmark = pytest.mark.xdist_group("families")
+
 
 def tiny_config(model, output_dir="unused", **changes):
     values = dict(model=model, epochs=1, steps_per_epoch=2, batch_size=4, output_dir=str(output_dir),

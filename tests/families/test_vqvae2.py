@@ -15,6 +15,9 @@ from keras_gen.families import train
 from keras_gen.training.runner import load_trained
 from keras_gen.utils.images import make_grid
 
+# With pytest-xdist, tests that share the session's trained families run in one worker (trained once there).
+pytestmark = pytest.mark.xdist_group("families")
+
 
 def _config(output_dir, **changes):
     values = dict(model="vqvae2", dataset="synthetic_16", epochs=1, steps_per_epoch=1, batch_size=8,
