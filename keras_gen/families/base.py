@@ -7,6 +7,7 @@ value that does not parse is an error naming it, and the resolved options (every
 """
 
 import dataclasses
+import math
 import typing
 from typing import Any, Callable, ClassVar, Mapping, Optional
 
@@ -62,7 +63,7 @@ def _parse_value(options_class, field, raw):
                 raise ValueError(raw)
             value = int(raw)
         elif base is float:
-            if isinstance(raw, bool):
+            if isinstance(raw, bool) or not math.isfinite(float(raw)):
                 raise ValueError(raw)
             value = float(raw)
         else:

@@ -37,6 +37,7 @@ def test_strings_parse_to_the_field_types():
     ({"steps": "2.5"}, r"Option `steps` must be an int\. Received: steps='2.5'"),
     ({"steps": 2.0}, r"Option `steps` must be an int\. Received: steps=2\.0"),
     ({"rate": "fast"}, r"Option `rate` must be a float\. Received: rate='fast'"),
+    ({"rate": "nan"}, r"Option `rate` must be a float\. Received: rate='nan'"),
     ({"flag": "maybe"}, r"Option `flag` must be a bool\. Received: flag='maybe'"),
     ({"kind": "c"}, r"Option `kind` must be one of a, b\. Received: kind='c'"),
     ({"steps": None}, r"Option `steps` must be an int\. Received: steps=None"),
