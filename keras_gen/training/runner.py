@@ -170,18 +170,18 @@ def _atomic_save(model, path):
 
 
 def load_trained(model_dir):
-    """(model, TrainConfig) from a directory written by `train`; the final model, else the last checkpoint."""
+    """(model, TrainConfig) from a directory written by `train`: the newest of the final model and the last
+    checkpoint (a resumed run that diverged leaves a checkpoint newer than the earlier run's final model)."""
     if not model_dir or not os.path.isdir(model_dir):
         raise FileNotFoundError(f"No model directory at model_dir={model_dir!r}: train one with `keras-gen train --output_dir=...`.")
-    path = os.path.join(model_dir, MODEL_FILE)
-    if not os.path.exists(path):
-        state = read_state(model_dir)
-        if state is None:
-            raise FileNotFoundError(
-                f"No trained model in model_dir={model_dir!r}: expected {MODEL_FILE} or checkpoints/ written by "
-                f"`keras-gen train --output_dir={model_dir}`."
-            )
-        path = state["checkpoint"]
+    candidates = [os.path.join(model_dir, MODEL_FILE)] + [(read_state(model_dir) or {}).get("checkpoint", "")]
+    candidates = [path for path in candidates if path and os.path.exists(path)]
+    if not candidates:
+        raise FileNotFoundError(
+            f"No trained model in model_dir={model_dir!r}: expected {MODEL_FILE} or checkpoints/ written by "
+            f"`keras-gen train --output_dir={model_dir}`."
+        )
+    path = max(candidates, key=os.path.getmtime)
     if not os.path.exists(config_path(model_dir)):
         raise FileNotFoundError(f"model_dir={model_dir!r} has a model but no config.json: it was not written by keras-gen.")
     return keras.models.load_model(path), TrainConfig.from_json(config_path(model_dir))
