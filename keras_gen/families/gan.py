@@ -1,6 +1,7 @@
 """The GAN families: `gan`, `dcgan`, `wgan_gp`, `cgan`, `sagan`, `biggan`, all trained by `keras_gen.models.gan.GAN`.
 
-Each recipe is the published settings of its paper as a `GANOptions` instance; `--options` changes any of them.
+Each recipe is the published settings of its paper as an options instance (`GANOptions` and the fields of its
+network kind); `--options` changes any of them.
 """
 
 import dataclasses
@@ -24,13 +25,14 @@ from keras_gen.utils.value_range import to_unit
 
 @dataclasses.dataclass(frozen=True)
 class GANOptions(Options):
+    """What every GAN recipe sets; each network kind adds its own fields below (so an option a model does not
+    use is an unknown option for it, not silently ignored)."""
+
     SHORTCUTS: ClassVar = {"learning_rate": ("d_learning_rate", "g_learning_rate")}
 
     loss: str = option("non_saturating", "GAN objective (keras_gen.losses.gan)", choices=tuple(GAN_LOSSES))
     latent_dim: int = option(100, "size of z")
     prior: str = option("gaussian", "distribution of z", choices=PRIORS)
-    base_filters: int = option(64, "filters of the widest conv layer")
-    hidden_units: int = option(1024, "widest layer of the fully connected `gan` networks")
     d_steps: int = option(1, "discriminator updates per generator update")
     d_learning_rate: float = option(2e-4, "discriminator Adam learning rate")
     g_learning_rate: float = option(2e-4, "generator Adam learning rate")
@@ -38,9 +40,27 @@ class GANOptions(Options):
     beta_2: float = option(0.999, "Adam beta_2")
     gradient_penalty_weight: Optional[float] = option(None, "WGAN-GP penalty weight (default: the loss's)")
     clip_value: Optional[float] = option(None, "WGAN weight clipping (default: the loss's)")
+
+
+@dataclasses.dataclass(frozen=True)
+class MLPGANOptions(GANOptions):
+    hidden_units: int = option(1024, "widest fully connected layer")
+
+
+@dataclasses.dataclass(frozen=True)
+class DCGANOptions(GANOptions):
+    base_filters: int = option(64, "filters of the widest conv layer")
+
+
+@dataclasses.dataclass(frozen=True)
+class ConditionalGANOptions(DCGANOptions):
     attention_resolution: int = option(0, "feature-map size with self-attention; 0: none, -1: half the image")
-    embedding_dim: int = option(32, "BigGAN shared class embedding size")
-    orthogonal_regularization: float = option(1e-4, "BigGAN orthogonal regularization weight")
+
+
+@dataclasses.dataclass(frozen=True)
+class BigGANOptions(ConditionalGANOptions):
+    embedding_dim: int = option(32, "shared class embedding size")
+    orthogonal_regularization: float = option(1e-4, "orthogonal regularization weight")
 
 
 def mlp_networks(options, info):
@@ -129,26 +149,27 @@ def evaluate(model, request, options):
 # embedding, hinge loss, 2 D steps, Adam(0, 0.999).
 _LABELS = functools.partial(make_datasets, with_labels=True)
 _SMOKE = Smoke({"base_filters": 4, "latent_dim": 6})
-_SAGAN = GANOptions(loss="hinge", base_filters=32, d_learning_rate=4e-4, g_learning_rate=1e-4, beta_1=0.0,
+_SAGAN = dict(loss="hinge", base_filters=32, d_learning_rate=4e-4, g_learning_rate=1e-4, beta_1=0.0,
                     beta_2=0.9, attention_resolution=-1)
 RECIPES = {
     "gan": Recipe("the original GAN: fully connected generator and discriminator (Goodfellow et al. 2014)",
-                  _builder(mlp_networks), smoke=Smoke({"hidden_units": 16, "latent_dim": 6})),
+                  _builder(mlp_networks), MLPGANOptions(), smoke=Smoke({"hidden_units": 16, "latent_dim": 6})),
     "dcgan": Recipe("DCGAN: transposed-conv generator with batch norm, strided-conv discriminator",
-                    _builder(dcgan_networks), smoke=_SMOKE),
+                    _builder(dcgan_networks), DCGANOptions(), smoke=_SMOKE),
     "wgan_gp": Recipe("WGAN-GP: DCGAN networks, layer-normalized critic, Wasserstein loss + gradient penalty",
                       _builder(functools.partial(dcgan_networks, critic=True)),
-                      GANOptions(loss="wgan_gp", d_learning_rate=1e-4, g_learning_rate=1e-4, beta_1=0.0, beta_2=0.9,
+                      DCGANOptions(loss="wgan_gp", d_learning_rate=1e-4, g_learning_rate=1e-4, beta_1=0.0, beta_2=0.9,
                                  d_steps=5), smoke=_SMOKE),
     "cgan": Recipe("class-conditional GAN: conditional batch norm generator, projection discriminator",
-                   _builder(conditional_networks, conditional=True), make_datasets=_LABELS, smoke=_SMOKE),
+                   _builder(conditional_networks, conditional=True), ConditionalGANOptions(), make_datasets=_LABELS,
+                   smoke=_SMOKE),
     "sagan": Recipe("SAGAN: spectral norm + self-attention in both networks, hinge loss",
                     _builder(functools.partial(conditional_networks, spectral_norm=True, name="sagan"), conditional=True),
-                    _SAGAN, make_datasets=_LABELS, smoke=_SMOKE),
+                    ConditionalGANOptions(**_SAGAN), make_datasets=_LABELS, smoke=_SMOKE),
     "biggan": Recipe("BigGAN-style: shared class embedding, hierarchical latent, orthogonal regularization, "
                      "truncation at sampling", _builder(biggan_networks, conditional=True),
-                     dataclasses.replace(_SAGAN, latent_dim=120, d_learning_rate=2e-4, g_learning_rate=5e-5,
-                                         beta_2=0.999, d_steps=2), make_datasets=_LABELS,
+                     BigGANOptions(**{**_SAGAN, "latent_dim": 120, "d_learning_rate": 2e-4, "g_learning_rate": 5e-5,
+                                      "beta_2": 0.999, "d_steps": 2}), make_datasets=_LABELS,
                      smoke=Smoke({"base_filters": 4, "latent_dim": 6, "embedding_dim": 4})),
 }
 

@@ -68,6 +68,16 @@ def test_resolved_options_survive_config_json(tmp_path):
     assert family.resolve_options(reread) == options
 
 
+def test_an_option_of_another_network_kind_is_unknown_for_a_model():
+    with pytest.raises(ValueError, match=r"Unknown option 'hidden_units' for model 'dcgan'"):
+        get_family("dcgan").resolve_options(TrainConfig(model="dcgan", options={"hidden_units": "16"}))
+    with pytest.raises(ValueError, match=r"Unknown option 'embedding_dim' for model 'sagan'"):
+        get_family("sagan").resolve_options(TrainConfig(model="sagan", options={"embedding_dim": "8"}))
+    with pytest.raises(ValueError, match=r"Unknown option 'num_blocks' for model 'pix2pix'"):
+        get_family("pix2pix").resolve_options(TrainConfig(model="pix2pix", options={"num_blocks": "2"}))
+    assert get_family("biggan").resolve_options(TrainConfig(model="biggan", options={"embedding_dim": "8"})).embedding_dim == 8
+
+
 def test_each_recipe_starts_from_its_papers_settings():
     wgan = get_family("wgan_gp").defaults
     assert (wgan.loss, wgan.d_steps, wgan.beta_1, wgan.beta_2, wgan.d_learning_rate) == ("wgan_gp", 5, 0.0, 0.9, 1e-4)
