@@ -36,6 +36,7 @@ FLAGS = flags.FLAGS
 
 
 def evaluate(model, config, num_examples=None):
+    from keras_gen.families import get_family
     from keras_gen.metrics.evaluate import EvalRequest
 
     family = get_family(config.model)
