@@ -34,11 +34,9 @@ EPOCHS = 4
 
 
 def run_one(name, steps, batch_size, workdir):
-    from keras_gen.families import get_family
+    from keras_gen.families import get_family, train
     from keras_gen.families.translation import sample_images
-    from keras_gen.metrics.evaluate import EvalRequest
     from keras_gen.training.config import TrainConfig
-    from keras_gen.families import train
     from keras_gen.utils.images import save_grid
 
     family = get_family(name)
@@ -47,8 +45,7 @@ def run_one(name, steps, batch_size, workdir):
     start = time.time()
     model = train(config, verbose=2)
     train_seconds = time.time() - start
-    metrics = {"model": name, "dataset": family.default_dataset,
-               **family.evaluate(model, EvalRequest(family.default_dataset, num_examples=500), family.resolve_options(config))}
+    metrics = family.evaluate_run(model, config, num_examples=500)
     save_grid(sample_images(model, 0, 0), os.path.join(RESULTS, f"translation_{name}.png"), ncols=6, scale=3)
     metrics.update({"train_steps": config.steps_per_epoch * EPOCHS, "batch_size": batch_size,
                     "train_seconds": round(train_seconds, 1)})

@@ -27,10 +27,8 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
-    from keras_gen.families import get_family
+    from keras_gen.families import get_family, train
     from keras_gen.training.config import TrainConfig, parse_options
-    from keras_gen.families import train
-    from keras_gen.metrics.evaluate import EvalRequest
     from provenance import provenance
 
     started = provenance()  # the tree as it was when the run began (the code that ran)
@@ -42,10 +40,7 @@ def main(argv):
     model = train(config, verbose=0)
     train_seconds = time.time() - start
     start = time.time()
-    family = get_family(config.model)
-    request = EvalRequest(config.dataset, seed=config.seed, iw_samples=FLAGS.iw_samples)
-    metrics = {"model": config.model, "dataset": config.dataset,
-               **family.evaluate(model, request, family.resolve_options(config))}
+    metrics = get_family(config.model).evaluate_run(model, config, iw_samples=FLAGS.iw_samples)
     result = {**started, **metrics, "epochs": FLAGS.epochs, "batch_size": FLAGS.batch_size, "learning_rate": FLAGS.learning_rate,
               "options": FLAGS.options, "train_seconds": round(train_seconds, 1),
               "eval_seconds": round(time.time() - start, 1), "target_iw_log_likelihood_nats": -101.0,

@@ -35,22 +35,12 @@ flags.DEFINE_string("result", "benchmarks/results/vqvae2_mnist.json", "Where to 
 FLAGS = flags.FLAGS
 
 
-def evaluate(model, config, num_examples=None):
-    from keras_gen.families import get_family
-    from keras_gen.metrics.evaluate import EvalRequest
-
-    family = get_family(config.model)
-    request = EvalRequest(config.dataset, num_examples=num_examples)
-    return {"model": config.model, "dataset": config.dataset,
-            **family.evaluate(model, request, family.resolve_options(config))}
-
-
 def main(argv):
     del argv
     import numpy as np
 
+    from keras_gen.families import get_family, train
     from keras_gen.training.config import TrainConfig, parse_options
-    from keras_gen.families import train
     from keras_gen.training.runner import load_trained
     from keras_gen.utils.images import save_grid
 
@@ -69,7 +59,7 @@ def main(argv):
         vqvae = train(config, verbose=2)
         train_seconds = round(time.time() - start, 1)
     result["stage1"] = {"epochs": config.epochs, "options": FLAGS.options, "train_seconds": train_seconds,
-                        **evaluate(vqvae, config)}
+                        **get_family("vqvae2").evaluate_run(vqvae, config)}
     print(json.dumps(result["stage1"], indent=2, sort_keys=True), flush=True)
 
     # Stage 2.
@@ -98,7 +88,7 @@ def main(argv):
 
     start = time.time()
     prior_config = prior_config.replace(options={**prior_config.options, "temperature": temperature})
-    metrics = evaluate(prior, prior_config, num_examples=FLAGS.num_samples)
+    metrics = get_family("vqvae2_prior").evaluate_run(prior, prior_config, num_examples=FLAGS.num_samples)
     result["stage2"] = {
         "epochs": prior_config.epochs, "options": FLAGS.prior_options, "train_seconds": train_seconds,
         "sample_batch_size": FLAGS.sample_batch, "seconds_per_sampled_batch": round(float(np.median(times)), 3),

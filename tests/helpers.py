@@ -60,29 +60,6 @@ def call_export(export_dir, calls):
             for name, inputs in calls.items()}
 
 
-def assert_export_loads_without_keras_gen(export_dir, calls, timeout=180):
-    """In a fresh process that never imports keras_gen, loads `export_dir` with `tf.saved_model.load`, calls
-    each signature and returns `{signature: {output: shape list}}` plus the outputs' values as lists.
-
-    Args:
-        calls: `{signature: {input_name: (value_as_nested_list, dtype_str)}}`.
-    """
-    code = f"""
-    import json, sys
-    import numpy as np
-    import tensorflow as tf
-    loaded = tf.saved_model.load({export_dir!r})
-    out = {{}}
-    for name, inputs in {calls!r}.items():
-        fn = loaded.signatures[name]
-        result = fn(**{{k: tf.constant(v, dtype=d) for k, (v, d) in inputs.items()}})
-        out[name] = {{k: np.asarray(t).tolist() for k, t in result.items()}}
-    assert "keras_gen" not in sys.modules
-    print(json.dumps(out))
-    """
-    return run_in_fresh_process(code, timeout=timeout)
-
-
 def assert_layer_config_roundtrip(layer, inputs, atol=1e-6):
     """A layer rebuilt from its config (with the same weights) gives the same outputs."""
     outputs = layer(inputs)

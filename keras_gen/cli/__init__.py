@@ -143,13 +143,9 @@ def run_command(command):
         return f"Wrote {write_report(model_dir, FLAGS.out or os.path.join(model_dir, 'report.png'))}"
     model, config = load_trained(model_dir)
     family = get_family(config.model)
-    options = family.resolve_options(config)
     if command == "evaluate":
-        from keras_gen.metrics.evaluate import EvalRequest
-
-        request = EvalRequest(dataset=config.dataset, data_dir=config.data_dir, num_examples=FLAGS.num_examples,
-                              seed=config.seed, iw_samples=FLAGS.iw_samples, inception_weights=FLAGS.inception_weights)
-        metrics = {"model": config.model, "dataset": config.dataset, **family.evaluate(model, request, options)}
+        metrics = family.evaluate_run(model, config, num_examples=FLAGS.num_examples, iw_samples=FLAGS.iw_samples,
+                                      inception_weights=FLAGS.inception_weights)
         text = json.dumps(metrics, sort_keys=True)
         if FLAGS.out:
             with open(FLAGS.out, "w") as f:
@@ -166,7 +162,7 @@ def run_command(command):
         valid = sorted(set(BUILTIN_COMMANDS) | set(verbs))
         raise UsageError(f"Unknown command {command!r} for model {config.model!r}. Valid commands: {', '.join(valid)}")
     _require("out")
-    written = verbs[command](model, config, options, _args())
+    written = verbs[command](model, config, family.resolve_options(config), _args())
     return f"Wrote {written}"
 
 

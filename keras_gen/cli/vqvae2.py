@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from keras_gen import data
+from keras_gen.cli.images import input_images
 from keras_gen.models.vqvae2 import VQVAE2
-from keras_gen.utils.images import load_image, save_grid
+from keras_gen.utils.images import save_grid
 from keras_gen.utils.labels import cycle_labels, parse_labels
 
 
@@ -29,12 +29,7 @@ def sample(model, config, options, args):
 def reconstruct(model, config, options, args):
     """Top row: inputs (`--input` files or `--num_samples` test digits); bottom row: reconstructions."""
     vqvae = model if isinstance(model, VQVAE2) else model.vqvae
-    if args.input:
-        height, width, channels = vqvae.image_shape
-        images = np.stack([load_image(p, (height, width), channels) for p in args.input.split(",") if p])
-    else:
-        images, _ = data.as_numpy(config.dataset, "test", data_dir=config.data_dir)
-        images = images[np.random.default_rng(args.seed).permutation(len(images))[: args.num_samples]]
+    images = input_images(vqvae.image_shape, config, args, args.num_samples)
     return save_grid(np.concatenate([images, np.asarray(vqvae(images))]), args.out, ncols=len(images), scale=2)
 
 

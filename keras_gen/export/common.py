@@ -6,6 +6,8 @@ import os
 import keras
 import tensorflow as tf
 
+MAX_SAMPLES = 1024  # one request may not ask the server for more images than this
+
 
 def checked_endpoint(function, input_signature):
     """`(function with its inputs' shapes checked, the signature it is exported with)`.
@@ -58,15 +60,12 @@ def export_signatures(model, export_dir, endpoints, metadata=None):
     return export_dir
 
 
-def check_batch_images(images, image_shape, name="images"):
-    """Inside a signature: rejects images whose (H, W, C) differ from `image_shape` with a clear message."""
-    check = tf.debugging.assert_equal(
-        tf.shape(images)[1:],
-        tf.constant(image_shape, tf.int32),
-        message=f"`{name}` must have shape (batch, {', '.join(map(str, image_shape))})",
-    )
-    with tf.control_dependencies([check]):  # the check runs before any layer sees the images
-        return tf.identity(images)
+def checked_count(count, limit=MAX_SAMPLES):
+    """Inside a signature: `count` once it is known to be in [1, limit] (checked before any op sized by it)."""
+    return after_checks([
+        tf.debugging.assert_positive(count, message="`count` must be >= 1"),
+        tf.debugging.assert_less_equal(count, limit, message=f"`count` must be <= {limit}"),
+    ], count)
 
 
 def read_metadata(export_dir):

@@ -8,13 +8,10 @@ names the range. Gaussian-prior models also get `sample_truncated(count, seed, t
 import numpy as np
 import tensorflow as tf
 
-from keras_gen.export.common import Endpoints, export_signatures
+from keras_gen.export.common import Endpoints, checked_count, export_signatures
 from keras_gen.utils.labels import check_labels, cycle_labels
 from keras_gen.utils.latents import stateless_latents
 from keras_gen.utils.value_range import to_unit
-
-MAX_SAMPLES = 1024  # one request may not ask the server for more images than this
-
 
 def export_gan(model, export_dir):
     """Writes `export_dir`: the SavedModel of `gan_signatures(model)`."""
@@ -27,15 +24,7 @@ def gan_signatures(model):
     num_classes = model.num_classes
     image_shape = tuple(int(d) for d in model.generator.output_shape[1:])
 
-    def check_count(count):
-        checks = [
-            tf.debugging.assert_positive(count, message="`count` must be >= 1"),
-            tf.debugging.assert_less_equal(count, MAX_SAMPLES, message=f"`count` must be <= {MAX_SAMPLES}"),
-        ]
-        with tf.control_dependencies(checks):  # before any op sized by `count`
-            return tf.identity(count)
-
-    def check_labels(labels, batch):
+    def checked_labels(labels, batch):
         message = f"`labels` must be in [0, {num_classes}) (one class per image)"
         checks = [
             tf.debugging.assert_greater_equal(labels, 0, message=message),
@@ -54,7 +43,7 @@ def gan_signatures(model):
     def run(z, labels=None):
         if labels is None:
             return {"images": to_unit(model.generator(z, training=False))}
-        labels = check_labels(labels, tf.shape(z)[0])
+        labels = checked_labels(labels, tf.shape(z)[0])
         return {"images": to_unit(model.generator([z, labels], training=False))}
 
     count_spec = tf.TensorSpec((), tf.int32, name="count")
@@ -65,11 +54,11 @@ def gan_signatures(model):
 
     if num_classes is None:
         def sample(count, seed):
-            count = check_count(count)
+            count = checked_count(count)
             return run(latents(count, seed))
 
         def sample_truncated(count, seed, truncation):
-            count = check_count(count)
+            count = checked_count(count)
             return run(latents(count, seed, truncation))
 
         def generate(z):
@@ -82,11 +71,11 @@ def gan_signatures(model):
         }
     else:
         def sample(count, seed, labels):
-            count = check_count(count)
+            count = checked_count(count)
             return run(latents(count, seed), labels)
 
         def sample_truncated(count, seed, truncation, labels):
-            count = check_count(count)
+            count = checked_count(count)
             return run(latents(count, seed, truncation), labels)
 
         def generate(z, labels):

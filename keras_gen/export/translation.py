@@ -14,16 +14,14 @@ cropped or resized inside the SavedModel (resize before calling, as the CLI and 
 import numpy as np
 import tensorflow as tf
 
-from keras_gen.export.common import Endpoints, after_checks, check_batch_images, export_signatures
+from keras_gen.export.common import Endpoints, after_checks, export_signatures
 from keras_gen.models.cyclegan import CycleGAN
 from keras_gen.utils.value_range import to_signed, to_unit
 from keras_gen.utils.latents import stateless_latents
 
 
-def _check_label_map(label_map, shape, num_classes):
+def _check_label_map(label_map, num_classes):
     checks = [
-        tf.debugging.assert_equal(tf.shape(label_map)[1:], tf.constant(shape, tf.int32),
-                                  message=f"`label_map` must have shape (batch, {shape[0]}, {shape[1]})"),
         tf.debugging.assert_non_negative(label_map, message="`label_map` class ids must be >= 0"),
         tf.debugging.assert_less(label_map, num_classes, message=f"`label_map` class ids must be < {num_classes}"),
     ]
@@ -46,7 +44,6 @@ def translation_signatures(model):
     metadata = {"model": family, "value_range": "unit", "target_shape": list(target_shape)}
     if not model.uses_latent:
         def translate(images):
-            images = check_batch_images(images, source_shape)
             return {"images": to_unit(model.generator(to_signed(images), training=False))}
 
         endpoints = {"translate": (translate, [tf.TensorSpec((None,) + source_shape, tf.float32, name="images")])}
@@ -58,7 +55,7 @@ def translation_signatures(model):
     latent_dim = int(model.latent_dim)
 
     def translate(label_map, seed):
-        one_hot = _check_label_map(label_map, (height, width), num_classes)
+        one_hot = _check_label_map(label_map, num_classes)
         z = stateless_latents(tf.shape(label_map)[0], latent_dim, seed)
         return {"images": to_unit(model.generator([one_hot, z], training=False))}
 
@@ -66,8 +63,7 @@ def translation_signatures(model):
     endpoints = {"translate": (translate, [label_spec, tf.TensorSpec((), tf.int32, name="seed")])}
     if model.style_encoder is not None:
         def translate_with_style(label_map, style_images):
-            one_hot = _check_label_map(label_map, (height, width), num_classes)
-            style_images = check_batch_images(style_images, target_shape, name="style_images")
+            one_hot = _check_label_map(label_map, num_classes)
             z, _ = model.style_encoder(to_signed(style_images), training=False)
             return {"images": to_unit(model.generator([one_hot, z], training=False))}
 
@@ -82,7 +78,7 @@ def _cyclegan_signatures(model, family):
     image_shape = tuple(int(d) for d in model.generator_ab.inputs[0].shape[1:])
 
     def translate(images, direction):
-        images = to_signed(check_batch_images(images, image_shape))
+        images = to_signed(images)
         direction = after_checks([tf.debugging.assert_equal(
             tf.logical_or(tf.equal(direction, "a2b"), tf.equal(direction, "b2a")), True,
             message="`direction` must be 'a2b' or 'b2a'",

@@ -3,11 +3,8 @@
 import numpy as np
 import tensorflow as tf
 
-from keras_gen.export.common import Endpoints, after_checks, check_batch_images, export_signatures
+from keras_gen.export.common import Endpoints, checked_count, export_signatures
 from keras_gen.utils.latents import stateless_latents
-
-MAX_SAMPLES = 1024  # one request may not ask the server for more images than this
-
 
 def export_vae(model, export_dir):
     """Writes `export_dir`: the SavedModel of `vae_signatures(model)`."""
@@ -20,22 +17,18 @@ def vae_signatures(model):
     latent_dim = int(model.latent_dim)
 
     def sample(count, seed):
-        count = after_checks([  # before any op sized by `count`
-            tf.debugging.assert_positive(count, message="`count` must be >= 1"),
-            tf.debugging.assert_less_equal(count, MAX_SAMPLES, message=f"`count` must be <= {MAX_SAMPLES}"),
-        ], count)
-        z = stateless_latents(count, latent_dim, seed)
+        z = stateless_latents(checked_count(count), latent_dim, seed)
         return {"images": model.decode(z)}
 
     def decode(z):
         return {"images": model.decode(z)}
 
     def encode(images):
-        mean, scale = model.encode(check_batch_images(images, image_shape))
+        mean, scale = model.encode(images)
         return {"mean": mean, "scale": scale}
 
     def reconstruct(images):
-        return {"images": model(check_batch_images(images, image_shape))}
+        return {"images": model(images)}
 
     image_spec = tf.TensorSpec((None,) + image_shape, tf.float32, name="images")
     endpoints = {

@@ -5,11 +5,8 @@
 import numpy as np
 import tensorflow as tf
 
-from keras_gen.export.common import Endpoints, after_checks, check_batch_images, export_signatures
+from keras_gen.export.common import MAX_SAMPLES, Endpoints, after_checks, export_signatures
 from keras_gen.models.vqvae2 import VQVAE2, VQVAE2Prior
-
-MAX_SAMPLES = 1024  # one request may not ask the server for more images than this
-
 
 def export_vqvae2(model, export_dir):
     """Writes `export_dir`: the SavedModel of `vqvae2_signatures(model)`."""
@@ -36,7 +33,7 @@ def vqvae2_signatures(model):
     top_grid, bottom_grid = vqvae.top_grid_shape, vqvae.bottom_grid_shape
 
     def encode(images):
-        top_indices, bottom_indices = vqvae.encode(check_batch_images(images, image_shape))
+        top_indices, bottom_indices = vqvae.encode(images)
         return {"top_indices": top_indices, "bottom_indices": bottom_indices}
 
     def decode(top_indices, bottom_indices):
@@ -52,7 +49,7 @@ def vqvae2_signatures(model):
         return {"images": vqvae.decode_indices(top_indices, bottom_indices)}
 
     def reconstruct(images):
-        return {"images": vqvae(check_batch_images(images, image_shape), training=False)}
+        return {"images": vqvae(images, training=False)}
 
     image_spec = tf.TensorSpec((None,) + image_shape, tf.float32, name="images")
     endpoints = {

@@ -215,6 +215,16 @@ class ModelFamily:
         """The compiled model for `config` (its options resolved) on data described by `info`."""
         return self.build_model(config, self.resolve_options(config), info)
 
+    def evaluate_run(self, model, config, **request):
+        """`{"model", "dataset", **metrics}`: the family's evaluation of `model`, trained as `config`, on the test
+        split of its dataset. `request`: the other `keras_gen.metrics.EvalRequest` fields (`num_examples`,
+        `iw_samples`, `inception_weights`)."""
+        from keras_gen.metrics.evaluate import EvalRequest
+
+        dataset = config.dataset or self.default_dataset
+        request = EvalRequest(dataset=dataset, data_dir=config.data_dir, seed=config.seed, **request)
+        return {"model": self.name, "dataset": dataset, **self.evaluate(model, request, self.resolve_options(config))}
+
     def describe(self):
         return f"{self.name}: {self.description}\noptions (--options key=value,...):\n{describe_options(self.defaults)}"
 

@@ -58,8 +58,9 @@ class StopOnNaN(keras.callbacks.Callback):
 
 
 class UnlessDiverged(keras.callbacks.Callback):
-    """Runs `callback` at each epoch's end only while `nan_guard` has seen no NaN: sampling from (or evaluating)
-    a model whose weights went NaN fails in ways that would hide the divergence message."""
+    """Runs `callback` at each epoch's end only while `nan_guard` has seen no NaN: a checkpoint of NaN weights
+    would replace a good one, and sampling from (or evaluating) them fails in ways that hide the divergence
+    message."""
 
     def __init__(self, callback, nan_guard):
         super().__init__()
@@ -90,18 +91,16 @@ class EpochCheckpoint(keras.callbacks.Callback):
 
     The file is written to a temporary name and renamed, so an interrupted save never replaces a good checkpoint;
     `state.json` names the last completed epoch for `--resume`. Only the newest `keep` checkpoints are kept.
+    Wrapped in `UnlessDiverged`, it writes nothing for an epoch that went NaN.
     """
 
-    def __init__(self, model_dir, nan_guard=None, keep=2):
+    def __init__(self, model_dir, keep=2):
         super().__init__()
         self.model_dir = model_dir
-        self.nan_guard = nan_guard
         self.keep = keep
         os.makedirs(checkpoint_dir(model_dir), exist_ok=True)
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.nan_guard is not None and self.nan_guard.message:
-            return
         path = os.path.join(checkpoint_dir(self.model_dir), f"epoch_{epoch + 1:04d}.keras")
         tmp = os.path.join(checkpoint_dir(self.model_dir), f".epoch_{epoch + 1:04d}.tmp.keras")
         self.model.save(tmp)

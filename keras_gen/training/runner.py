@@ -121,7 +121,7 @@ def train(family, config, callbacks=(), verbose="auto"):
     all_callbacks = [
         nan_guard,
         *metric_callbacks,
-        EpochCheckpoint(config.output_dir, nan_guard=nan_guard),
+        UnlessDiverged(EpochCheckpoint(config.output_dir), nan_guard),
         keras.callbacks.CSVLogger(os.path.join(config.output_dir, "history.csv"), append=initial_epoch > 0),
     ]
     if config.tensorboard:
