@@ -3,8 +3,8 @@
 For each family: two training steps through the runner; `--resume` continues the optimizer step count and
 `history.csv`; a NaN loss stops training naming the epoch and step, earlier checkpoints intact; the `.keras` reload
 gives identical outputs; the SavedModel export loads in a fresh process with plain `tf.saved_model.load` (no
-keras_gen) and equals the in-process outputs; every signature rejects a wrong shape, a wrong dtype and an
-out-of-range label, code or count, naming the input; the family's app serves the library's output.
+keras_gen) and equals the in-process outputs; every signature rejects a wrong shape, a wrong dtype, NaN/Inf, an
+empty batch and an out-of-range label, code or count, naming the input; the family's app serves the library's output.
 """
 
 import dataclasses
@@ -137,6 +137,15 @@ def bad_inputs(specs, values, metadata):
         if name == "count":
             for count in (0, MAX_COUNT + 1):
                 cases.append((name, "range", {**values, name: np.array(count, np.int32)}, r"`count` must be"))
+        if value.dtype.kind == "f":
+            for bad in (np.nan, np.inf):
+                poisoned = value.copy()
+                poisoned.flat[0] = bad
+                cases.append((name, "nonfinite", {**values, name: poisoned}, rf"`{name}` must be finite"))
+    batched = [spec.name for spec in specs if spec.shape.rank and spec.shape[0] is None]
+    if batched:  # every batched input empty at once, so no "one label per image" check can speak first
+        empty = {**values, **{name: values[name][:0] for name in batched}}
+        cases.append((batched[0], "empty", empty, r"must hold at least one item \(its batch size is 0\)"))
     return cases
 
 
@@ -176,8 +185,8 @@ def exported(family_run, tmp_path_factory):
     import tensorflow as tf
 
     def decode(values):
-        return {{k: tf.constant(np.array(v).astype(bytes) if d == "bytes" else np.array(v, dtype=d))
-                for k, (v, d) in values.items()}}
+        return {{k: tf.constant((np.array(v).astype(bytes) if d == "bytes" else np.array(v, dtype=d)).reshape(shape))
+                for k, (v, d, shape) in values.items()}}
 
     plan = json.load(open({str(root / "plan.json")!r}))
     out = {{}}
@@ -200,8 +209,8 @@ def exported(family_run, tmp_path_factory):
 
 
 def _encode(values):
-    """Arrays as JSON: `{name: (nested lists, dtype name or "bytes")}`."""
-    return {k: (v.astype(str).tolist(), "bytes") if v.dtype.kind == "S" else (v.tolist(), v.dtype.name)
+    """Arrays as JSON: `{name: (nested lists, dtype name or "bytes", shape)}` (the shape survives empty arrays)."""
+    return {k: (v.astype(str).tolist(), "bytes", v.shape) if v.dtype.kind == "S" else (v.tolist(), v.dtype.name, v.shape)
             for k, v in values.items()}
 
 
