@@ -199,8 +199,32 @@ def main(argv):
 _OUR_FLAGS = [name for name in FLAGS]  # noqa: the flags defined above (absl adds its own later)
 
 
+def _start_tensorflow_quietly():
+    """Imports TensorFlow and finds its devices with the process's stderr muted.
+
+    TensorFlow 2.21 writes its C++ start-up log (the oneDNN notice, "Could not find cuda drivers", "failed call to
+    cuInit: CUDA error" on a machine without a GPU) straight to file descriptor 2, before its log level applies:
+    to a new user it reads like a failure. A Python error raised meanwhile is still printed, after stderr is back.
+    Setting TF_CPP_MIN_LOG_LEVEL yourself (0 shows everything) keeps TensorFlow's own log.
+    """
+    if "TF_CPP_MIN_LOG_LEVEL" in os.environ:
+        return
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def run():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    _start_tensorflow_quietly()
     app.run(main)
 
 
