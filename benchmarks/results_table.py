@@ -1,0 +1,143 @@
+"""The README's "Measured" table, written from the result JSONs in `benchmarks/results/`.
+
+    python benchmarks/results_table.py           # rewrite the table between the README's markers
+    python benchmarks/results_table.py --check   # exit 1 if the README's table differs from the JSONs
+
+Each row names the JSON it reads; its command and commit are the ones the JSON recorded (`benchmarks/provenance.py`)
+or "not recorded" for results made before provenance was kept, so a stale number shows as stale.
+`tests/test_readme_results.py` checks that README and JSONs agree.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(REPO_ROOT, "benchmarks", "results")
+README = os.path.join(REPO_ROOT, "README.md")
+BEGIN = "<!-- results table: written by benchmarks/results_table.py from benchmarks/results/*.json -->"
+END = "<!-- end of results table -->"
+
+
+def _vae(result):
+    return (f"test ELBO {result['test_elbo_nats']:.1f} nats, IW log-likelihood (k={result['iw_samples']}) "
+            f"{result['iw_log_likelihood_nats']:.2f} nats on {result['num_examples']} held-out digits")
+
+
+def _floor(result):
+    floor = result["fd_floor_by_sample_size"]["test_500_vs_train_4500"]["mean"]
+    return f"classifier accuracy {100 * result['classifier_test_accuracy']:.1f}%; FD real test vs real train {floor:.2f}"
+
+
+def _gan(result):
+    parts = []
+    for name, run in sorted(result.items()):
+        if name == "real_test_digits" or not isinstance(run, dict):
+            continue
+        text = f"{name}: classifier FD {run['fd']:.1f}, {100 * run['confident_fraction']:.0f}% confident, {run['classes_covered']} classes"
+        if "label_accuracy" in run:
+            text += f", label accuracy {100 * run['label_accuracy']:.1f}%"
+        text += f" ({run['generator_steps']:,} G steps, {run['train_seconds'] / 60:.0f} min)"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def _optimal_discriminator(result):
+    matched = result["matched"]
+    return (f"p_G = p_data: V = -log 4 to {matched['value_error']:.0e}, D* = 1/2 to {matched['d_max_abs_error']:.0e}; "
+            f"p_G != p_data: V - theory {result['mismatched']['value_error']:.0e}")
+
+
+def _vqvae2(result):
+    stage1, stage2 = result["stage1"], result["stage2"]
+    return (f"test reconstruction MSE {stage1['reconstruction_mse']:.5f}; prior samples FD {stage2['sample_fd']:.1f}, "
+            f"label accuracy {100 * stage2['sample_label_accuracy']:.1f}% ({stage2['epochs']} prior epochs); "
+            f"{stage2['seconds_per_sampled_batch']:.1f} s per {stage2['sample_batch_size']} samples")
+
+
+def _translation(result):
+    pix2pix, srgan, cyclegan, spade = (result[name] for name in ("pix2pix", "srgan", "cyclegan", "spade"))
+    return (f"pix2pix L1 {pix2pix['l1']:.3f} (identity {pix2pix['identity_baseline_l1']:.3f}); "
+            f"SRGAN PSNR {srgan['psnr']:.1f} dB (bicubic {srgan['bicubic_psnr']:.1f}); "
+            f"CycleGAN A->B L1 {cyclegan['a2b_l1_vs_true_thickening']:.3f} (identity {cyclegan['identity_baseline_l1_vs_true_thickening']:.3f}); "
+            f"SPADE region accuracy {100 * spade['region_pixel_accuracy']:.1f}%")
+
+
+def _speed(result):
+    rows = {(row["model"], row["precision"], row["xla"]): row for row in result["rows"]}
+    parts = [f"{model} {rows[(model, 'float32', False)]['examples_per_second']:,.0f} ex/s"
+             for model in ("vae", "dcgan", "vqvae2") if (model, "float32", False) in rows]
+    return (f"batch {result['batch_size']}, float32: " + ", ".join(parts)
+            + f"; matmul {result['matmul_float32_flops_per_second'] / 1e9:.0f} GFLOP/s; every family x precision x XLA in BUILD.md")
+
+
+# (what, result file under benchmarks/results/, summary of its numbers)
+ROWS = [
+    ("default VAE", "vae_mnist5k.json", _vae),
+    ("evaluation floor", "metrics_floor.json", _floor),
+    ("DCGAN", "gan_mnist_dcgan_refactor.json", _gan),
+    ("DCGAN, cGAN", "gan_mnist.json", _gan),
+    ("SAGAN, WGAN-GP, BigGAN", "gan_mnist_more.json", _gan),
+    ("BigGAN, other rates", "gan_mnist_biggan_ttur.json", _gan),
+    ("optimal discriminator", "optimal_discriminator.json", _optimal_discriminator),
+    ("VQ-VAE-2", "vqvae2_mnist.json", _vqvae2),
+    ("VQ-VAE-2, longer prior", "vqvae2_mnist_prior16.json", _vqvae2),
+    ("VQ-VAE-2, temperature 0.7", "vqvae2_mnist_t0.7.json", _vqvae2),
+    ("image translation", "translation.json", _translation),
+    ("speed", "speed.json", _speed),
+    ("speed, timed around fit() calls", "speed_fit_calls.json", _speed),
+]
+
+
+def provenance_of(result):
+    """The `provenance()` fields a result recorded: at its top level or in its first run that has them."""
+    if isinstance(result, dict) and "command" in result:
+        return result
+    for value in (result.values() if isinstance(result, dict) else ()):
+        if isinstance(value, dict) and "command" in value and "commit" in value:
+            return value
+    return {}
+
+
+def table():
+    lines = ["| benchmark | command | result | commit |", "| --- | --- | --- | --- |"]
+    for what, filename, summarize in ROWS:
+        with open(os.path.join(RESULTS, filename)) as f:
+            result = json.load(f)
+        recorded = provenance_of(result)
+        command = f"`{recorded['command']}`" if recorded.get("command") else "not recorded"
+        commit = recorded.get("commit", "")[:7] or "not recorded"
+        if recorded.get("dirty"):
+            commit += " (uncommitted changes)"
+        lines.append(f"| {what} | {command} | {summarize(result)} (`{filename}`) | {commit} |")
+    return "\n".join(lines)
+
+
+def readme_with_table(readme_text):
+    if BEGIN not in readme_text or END not in readme_text:
+        raise ValueError(f"README.md has no results-table markers: add {BEGIN!r} and {END!r}.")
+    head, rest = readme_text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{BEGIN}\n{table()}\n{END}{tail}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="Exit 1 if README.md's table differs from the JSONs.")
+    args = parser.parse_args()
+    with open(README) as f:
+        current = f.read()
+    wanted = readme_with_table(current)
+    if args.check:
+        if wanted != current:
+            print("README.md's results table differs from benchmarks/results: run python benchmarks/results_table.py")
+            return 1
+        return 0
+    with open(README, "w") as f:
+        f.write(wanted)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
