@@ -6,6 +6,11 @@ import numpy as np
 
 from keras_gen.utils.images import make_grid
 
+MAX_SEED = 2**31 - 1  # seeds reach the exports as int32
+MAX_UPLOAD = "5mb"  # an uploaded picture larger than this is refused before it reaches the model
+CONCURRENCY_LIMIT = 2  # requests of one event computed at once (2 cores); the rest wait in the queue, in order
+QUEUE_SIZE = 64  # requests waiting beyond this are refused with "queue full" instead of piling up
+
 
 def is_export(path):
     """True for a SavedModel from `keras-gen export`, False for a model directory from `keras-gen train`."""
@@ -32,6 +37,19 @@ def picture(value, what="an image"):
     return np.asarray(value)
 
 
+def seed_input(label="seed", value=0):
+    """A seed box bounded to what the exports accept: Gradio refuses a value outside [0, 2**31 - 1] itself."""
+    import gradio as gr
+
+    return gr.Number(value=value, precision=0, minimum=0, maximum=MAX_SEED, label=label)
+
+
+def launch(demo, host, port, **launch_options):
+    """Serves `demo` with a bounded queue, a per-event concurrency limit and an upload size cap."""
+    demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)
+    return demo.launch(server_name=host, server_port=port, max_file_size=MAX_UPLOAD, **launch_options)
+
+
 def serve(build_app):
     """`python -m apps.<name> --path=DIR [--host] [--port]`: builds the app for DIR and serves it."""
     from absl import app, flags
@@ -42,6 +60,6 @@ def serve(build_app):
 
     def main(argv):
         del argv
-        build_app(flags.FLAGS.path).launch(server_name=flags.FLAGS.host, server_port=flags.FLAGS.port)
+        launch(build_app(flags.FLAGS.path), flags.FLAGS.host, flags.FLAGS.port)
 
     app.run(main)

@@ -7,12 +7,13 @@
 import gradio as gr
 import numpy as np
 
-from apps.common import is_export, preview, serve
+from apps.common import MAX_SEED, is_export, preview, seed_input, serve
 from keras_gen.export.gan import GANEndpoints
 from keras_gen.latent import arithmetic
 from keras_gen.latent.interpolation import interpolate
 
 PREVIEW_SCALE = 4
+MAX_GROUP_SEEDS = 16  # seeds per vector-arithmetic group
 
 
 def load_endpoints(path):
@@ -36,6 +37,11 @@ def _seeds(text, name):
         raise gr.Error(f"{name}: comma-separated integer seeds, e.g. 1,2,3. Received: {text!r}") from None
     if not seeds:
         raise gr.Error(f"{name}: give at least one seed.")
+    if len(seeds) > MAX_GROUP_SEEDS:
+        raise gr.Error(f"{name}: at most {MAX_GROUP_SEEDS} seeds. Received: {len(seeds)} seeds")
+    bad = [seed for seed in seeds if not 0 <= seed <= MAX_SEED]
+    if bad:
+        raise gr.Error(f"{name}: seeds must be in [0, {MAX_SEED}]. Received: {bad[0]}")
     return seeds
 
 
@@ -69,12 +75,11 @@ def build_app(path):
     with gr.Blocks(title="keras-gen GAN") as demo:
         gr.Markdown(
             f"# GAN explorer\nLatent size {gan.latent_dim}, prior {gan.prior}{truncation_note}; images {gan.image_shape}; "
-            f"{'class-conditional, ' + str(gan.num_classes) + ' classes' if gan.conditional else 'unconditional'}. "
-            f"Source: `{path}`"
+            f"{'class-conditional, ' + str(gan.num_classes) + ' classes' if gan.conditional else 'unconditional'}."
         )
         with gr.Tab("Sample"):
             count = gr.Slider(1, 64, value=16, step=1, label="images")
-            seed = gr.Number(value=0, precision=0, label="seed")
+            seed = seed_input()
             truncation = gr.Slider(0.0, 3.0, value=0.0, step=0.1, label="truncation (0: off)")
             grid = gr.Image(label="samples (classes cycle for a conditional model)", format="png")
             gr.Button("Sample").click(sample, [count, seed, truncation], grid, api_name="sample")
@@ -82,15 +87,15 @@ def build_app(path):
             with gr.Tab("Class-conditional sample"):
                 label = gr.Dropdown(label_choices, value=0, label="class")
                 class_count = gr.Slider(1, 64, value=16, step=1, label="images")
-                class_seed = gr.Number(value=0, precision=0, label="seed")
+                class_seed = seed_input()
                 class_truncation = gr.Slider(0.0, 3.0, value=0.0, step=0.1, label="truncation (0: off)")
                 class_grid = gr.Image(label="samples of the class", format="png")
                 gr.Button("Sample class").click(sample_class, [label, class_count, class_seed, class_truncation],
                                                 class_grid, api_name="sample_class")
         with gr.Tab("Interpolation"):
             with gr.Row():
-                seed_a = gr.Number(value=1, precision=0, label="start seed")
-                seed_b = gr.Number(value=2, precision=0, label="end seed")
+                seed_a = seed_input("start seed", 1)
+                seed_b = seed_input("end seed", 2)
             steps = gr.Slider(3, 16, value=8, step=1, label="steps")
             method = gr.Radio(["linear", "spherical"], value="spherical", label="path")
             path_label = gr.Dropdown(label_choices, value=0, label="class", visible=gan.conditional)

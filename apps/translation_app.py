@@ -12,7 +12,7 @@ import gradio as gr
 import numpy as np
 
 from keras_gen.export.translation import TranslationEndpoints
-from apps.common import is_export, preview, serve
+from apps.common import is_export, preview, seed_input, serve
 from apps.common import picture as picture_value
 from keras_gen.utils.images import prepare_image
 
@@ -62,8 +62,7 @@ def build_app(path):
     with gr.Blocks(title=title) as demo:
         gr.Markdown(
             f"# {endpoints.family or 'Image translation'}\nInput {endpoints.source} "
-            f"{endpoints.source_shape} -> output {endpoints.target_shape}. Inputs of another size are resized. "
-            f"Source: `{path}`"
+            f"{endpoints.source_shape} -> output {endpoints.target_shape}. Inputs of another size are resized."
         )
         if endpoints.source == "image":
             _image_tab(endpoints)
@@ -117,7 +116,7 @@ def _label_map_tab(endpoints):
             canvas_size=(blank.shape[1], blank.shape[0]), label="label map",
         )
         with gr.Column():
-            seed = gr.Number(value=0, precision=0, label="style seed (z ~ N(0, I))")
+            seed = seed_input("style seed (z ~ N(0, I))")
             style = gr.Image(label="or a style image (needs the style encoder)", type="numpy", image_mode="RGB",
                              visible=endpoints.has_style_encoder)
     with gr.Row():

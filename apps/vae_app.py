@@ -3,12 +3,14 @@
     keras-gen app --model_dir=runs/vae            # or: python -m apps.vae_app --path=saved_models/vae_mnist_5k
 """
 
+import inspect
+
 import gradio as gr
 import numpy as np
 
 from keras_gen.export.vae import VAEEndpoints
 from keras_gen.latent import tools
-from apps.common import is_export, preview, serve
+from apps.common import is_export, preview, seed_input, serve
 from apps.common import picture as picture_value
 from keras_gen.utils.images import prepare_image
 
@@ -39,6 +41,10 @@ def build_app(path):
         z[:num_sliders] = values
         return _show(vae.decode(z[None]))
 
+    # API clients see the endpoint's inputs by these names (z_0, z_1, ...), not as param_0, param_1, ...
+    decode_sliders.__signature__ = inspect.Signature(
+        [inspect.Parameter(f"z_{i}", inspect.Parameter.POSITIONAL_OR_KEYWORD) for i in range(num_sliders)])
+
     def random_code(seed):
         z = np.random.default_rng(int(seed)).standard_normal(vae.latent_dim).astype(np.float32)
         return [float(v) for v in z[:num_sliders]] + [_show(vae.decode(z[None]))]
@@ -55,14 +61,14 @@ def build_app(path):
         return _show(grid, ncols=int(steps))
 
     with gr.Blocks(title="keras-gen VAE") as demo:
-        gr.Markdown(f"# VAE explorer\nLatent size {vae.latent_dim}; images {vae.image_shape}. Source: `{path}`")
+        gr.Markdown(f"# VAE explorer\nLatent size {vae.latent_dim}; images {vae.image_shape}.")
         with gr.Tab("Latent sliders"):
             with gr.Row():
                 with gr.Column():
                     sliders = [gr.Slider(-3, 3, value=0.0, step=0.05, label=f"z[{i}]") for i in range(num_sliders)]
                 with gr.Column():
                     decoded = gr.Image(label="decoded", type="numpy", format="png")
-                    seed = gr.Number(value=0, precision=0, label="seed")
+                    seed = seed_input()
                     draw = gr.Button("Sample z ~ N(0, I)")
             for slider in sliders:
                 slider.release(decode_sliders, sliders, decoded, api_name=False)

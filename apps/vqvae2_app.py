@@ -9,7 +9,7 @@ import gradio as gr
 import numpy as np
 
 from keras_gen.export.vqvae2 import VQVAE2Endpoints
-from apps.common import is_export, picture, preview, serve
+from apps.common import is_export, picture, preview, seed_input, serve
 from keras_gen.utils.images import prepare_image
 from keras_gen.utils.labels import parse_labels
 
@@ -71,12 +71,12 @@ def build_app(path):
         return _show(np.stack([image, reconstruction, *codes]), ncols=4, scale=2 * PREVIEW_SCALE)
 
     with gr.Blocks(title="keras-gen VQ-VAE-2") as demo:
-        gr.Markdown(f"# VQ-VAE-2\nImages {vqvae.image_shape}; source: `{path}`")
+        gr.Markdown(f"# VQ-VAE-2\nImages {vqvae.image_shape}.")
         if vqvae.can_sample:
             with gr.Tab("Sample"):
                 default = ",".join(str(i % (vqvae.num_classes or 1)) for i in range(20))
                 labels = gr.Textbox(value=default, label="class labels (one image each)")
-                seed = gr.Number(value=0, precision=0, label="seed")
+                seed = seed_input()
                 samples = gr.Image(label="samples (top codes, then bottom codes, then decoder)", format="png")
                 gr.Button("Sample").click(sample, [labels, seed], samples, api_name="sample")
         with gr.Tab("Reconstruct"):

@@ -330,5 +330,7 @@ def test_app_serves_the_library_output(name, family_run, tmp_path):
     app = importlib.import_module(APPS[family.group])
     with serve(APPS[family.group].split(".")[-1], run.output_dir) as (client, endpoints):
         served, expected = APP_PROBES[family.group](client, app, endpoints, str(tmp_path))
+        page = json.dumps(client.config)
+    assert run.output_dir not in page and str(tmp_path) not in page, f"{name}: the app's page shows a server path"
     assert served.shape == expected.shape
     assert np.abs(served - expected).max() <= 1, f"{name}: the app's image differs from the library's output"

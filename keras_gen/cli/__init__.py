@@ -173,8 +173,9 @@ def _launch_app(model_dir):
     if not os.path.exists(config_path(model_dir)):
         raise UsageError(f"No trained model in model_dir={model_dir!r} (no config.json). Train one first.")
     family = get_family(TrainConfig.from_json(config_path(model_dir)).model)
-    demo = importlib.import_module(APPS[family.group]).build_app(model_dir)
-    demo.launch(server_name=FLAGS.host, server_port=FLAGS.port)
+    from apps.common import launch
+
+    launch(importlib.import_module(APPS[family.group]).build_app(model_dir), FLAGS.host, FLAGS.port)
     return "App closed."
 
 

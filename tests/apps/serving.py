@@ -7,6 +7,8 @@ import socket
 import numpy as np
 from PIL import Image
 
+from apps.common import launch
+
 
 def free_port():
     with socket.socket() as sock:
@@ -26,7 +28,7 @@ def serve(app_name, source):
     app = importlib.import_module(f"apps.{app_name}")
     demo = app.build_app(source)
     port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, show_error=True)
+    launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True, show_error=True)
     try:
         yield Client(f"http://127.0.0.1:{port}/", verbose=False), app.load_endpoints(source)
     finally:

@@ -51,3 +51,14 @@ def test_vector_arithmetic_row_is_mean_a_minus_mean_b_plus_mean_c(served):
     expected = gan.generate(vector_arithmetic(*groups)[None], [0])[0, ..., 0]
     np.testing.assert_allclose(tiles(grid, 10, 3)[9], expected, atol=1 / 255 + 1e-6)
     assert tiles(grid, 12, 3)[10].min() == 1.0  # padding tiles are white
+
+
+def test_seeds_outside_the_int32_range_and_long_seed_lists_are_refused(served):
+    client, _ = served
+    for seed in (-1, 2**31):
+        with pytest.raises(Exception, match="(less|greater) than (minimum|maximum) value"):
+            client.predict(2, seed, 0.0, api_name="/sample")
+    with pytest.raises(Exception, match=r"A: at most 16 seeds. Received: 17 seeds"):
+        client.predict(",".join(map(str, range(17))), "3", "4", 0, api_name="/arithmetic")
+    with pytest.raises(Exception, match=r"B: seeds must be in \[0, 2147483647\]. Received: -5"):
+        client.predict("1", "-5", "4", 0, api_name="/arithmetic")

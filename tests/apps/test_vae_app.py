@@ -52,3 +52,16 @@ def test_traversal_grid_has_one_row_per_dimension(served):
             top, left = 4 * (1 + row * 17), 4 * (1 + column * 17)
             np.testing.assert_allclose(grid[top:top + 64:4, left:left + 64:4], vae.decode(z)[0, :, :, 0],
                                        atol=1 / 255 + 1e-6, err_msg=f"row {row}, column {column}")
+
+
+def test_slider_endpoint_names_its_inputs_and_uploads_are_capped(served, tmp_path):
+    from gradio_client import handle_file
+
+    client, vae = served
+    parameters = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/decode_sliders"]["parameters"]
+    assert [p["parameter_name"] for p in parameters] == [f"z_{i}" for i in range(vae.latent_dim)]
+    big = tmp_path / "big.png"  # a valid PNG over the 5 MB upload cap (random pixels do not compress)
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (1400, 1400, 3), dtype=np.uint8)).save(big)
+    assert big.stat().st_size > 5 * 1024 * 1024
+    with pytest.raises(Exception, match="(?i)exceeds the maximum file size|file size|too large|413"):
+        client.predict(handle_file(str(big)), 0, 1.0, api_name="/edit")
