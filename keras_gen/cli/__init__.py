@@ -8,7 +8,7 @@
     keras-gen train --model=vqvae2; keras-gen train --model=vqvae2_prior --vqvae_dir=runs/vqvae2; sample --labels=3,7
     keras-gen train --model=pix2pix|cyclegan|srgan|spade; then translate --input=in.png --out=out.png
     keras-gen export --model_dir=runs/vae --export_dir=saved_models/vae
-    keras-gen app --model_dir=runs/vae [--port=7860]
+    keras-gen app [--model_dir=runs/vae | --export_dir=DIR] [--port=7860]   # no model: every shipped model
     keras-gen models [--model=NAME: its options and their defaults] | datasets
 
 Family settings: `--options key=value,...`, checked against the family's options (`keras-gen models --model=NAME`).
@@ -81,6 +81,7 @@ APPS = {
     "vqvae2": "apps.vqvae2_app",
     "translation": "apps.translation_app",
 }
+SHIPPED_APP = "apps.shipped_app"  # `keras-gen app` with no model: every model in saved_models/, a tab each
 
 
 class UsageError(ValueError):
@@ -134,9 +135,9 @@ def run_command(command):
 
     from keras_gen.training.runner import load_trained
 
-    model_dir = _require("model_dir")
     if command == "app":
-        return _launch_app(model_dir)
+        return _launch_app()
+    model_dir = _require("model_dir")
     if command == "report":  # reads history.csv, samples/ and metrics.json; loads no model
         from keras_gen.report import write_report
 
@@ -166,16 +167,28 @@ def run_command(command):
     return f"Wrote {written}"
 
 
-def _launch_app(model_dir):
-    from keras_gen.families import get_family
-    from keras_gen.training.config import TrainConfig, config_path
-
-    if not os.path.exists(config_path(model_dir)):
-        raise UsageError(f"No trained model in model_dir={model_dir!r} (no config.json). Train one first.")
-    family = get_family(TrainConfig.from_json(config_path(model_dir)).model)
+def _launch_app():
+    """`--model_dir`: that run's app; `--export_dir`: that export's app; neither: every shipped model, a tab each."""
     from apps.common import launch
 
-    launch(importlib.import_module(APPS[family.group]).build_app(model_dir), FLAGS.host, FLAGS.port)
+    if FLAGS.model_dir:
+        from keras_gen.families import get_family
+        from keras_gen.training.config import TrainConfig, config_path
+
+        if not os.path.exists(config_path(FLAGS.model_dir)):
+            raise UsageError(f"No trained model in model_dir={FLAGS.model_dir!r} (no config.json). Train one first.")
+        group, path = get_family(TrainConfig.from_json(config_path(FLAGS.model_dir)).model).group, FLAGS.model_dir
+    elif FLAGS.export_dir:
+        from keras_gen.export.common import read_metadata
+
+        group, path = read_metadata(FLAGS.export_dir).get("group"), FLAGS.export_dir
+        if group not in APPS:
+            raise UsageError(f"export_dir={FLAGS.export_dir!r} is not a keras-gen export with a known model group "
+                             f"(its keras_gen_export.json names group={group!r}); re-export it with `keras-gen export`.")
+    else:
+        launch(importlib.import_module(SHIPPED_APP).build_app(), FLAGS.host, FLAGS.port)
+        return "App closed."
+    launch(importlib.import_module(APPS[group]).build_app(path), FLAGS.host, FLAGS.port)
     return "App closed."
 
 

@@ -192,10 +192,12 @@ class ModelFamily:
     smoke: Smoke = Smoke()
 
     def export(self, model, export_dir):
-        """Writes a SavedModel of `model` with the family's named signatures to `export_dir`."""
+        """Writes a SavedModel of `model` with the family's named signatures to `export_dir`; its metadata names
+        the model and its group, so an app can be chosen for the export alone."""
         from keras_gen.export.common import export_signatures
 
-        return export_signatures(model, export_dir, *self.signatures(model))
+        endpoints, metadata = self.signatures(model)
+        return export_signatures(model, export_dir, endpoints, {**metadata, "model": self.name, "group": self.group})
 
     @property
     def options_class(self):

@@ -1,0 +1,69 @@
+"""Exports the benchmark runs that ship in `saved_models/` and writes `saved_models/MANIFEST.json`.
+
+    python benchmarks/ship_models.py     # after the benchmarks named below have made their runs
+
+Each shipped model is a SavedModel at `saved_models/<name>/1` (TF Serving's version folder) made from a benchmark's
+training run; the manifest records its model and group, its signatures, the benchmark command and commit that
+trained it (from the benchmark's result JSON), the export command, and the metrics that result measured.
+`keras-gen app` with no arguments opens one page with a tab per manifest entry.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SAVED_MODELS = os.path.join(REPO_ROOT, "saved_models")
+MAX_TOTAL_BYTES = 60 * 1024 * 1024  # the folder travels with every clone
+
+# (name, training run, result JSON whose provenance and metrics belong to that run, metric keys to record)
+SHIPPED = [
+    ("vae_mnist_5k", "runs/benchmark_vae", "benchmarks/results/vae_mnist5k.json",
+     ("test_elbo_nats", "iw_log_likelihood_nats", "fd")),
+]
+
+
+def _folder_bytes(path):
+    return sum(os.path.getsize(os.path.join(root, f)) for root, _, files in os.walk(path) for f in files)
+
+
+def ship(name, run_dir, result_path, metric_keys):
+    """Exports `run_dir` to `saved_models/<name>/1`; returns its manifest entry."""
+    from keras_gen.export.common import read_metadata
+
+    export_dir = os.path.join(SAVED_MODELS, name, "1")
+    command = ["keras-gen", "export", f"--model_dir={run_dir}", f"--export_dir={os.path.relpath(export_dir, REPO_ROOT)}"]
+    if os.path.exists(export_dir):
+        subprocess.run(["rm", "-r", export_dir], check=True)
+    subprocess.run([sys.executable, "-m", "keras_gen", *command[1:]], cwd=REPO_ROOT, check=True)
+    with open(os.path.join(REPO_ROOT, result_path)) as f:
+        result = json.load(f)
+    metadata = read_metadata(export_dir)
+    return {
+        "name": name,
+        "path": os.path.relpath(export_dir, SAVED_MODELS),
+        "model": metadata["model"],
+        "group": metadata["group"],
+        "signatures": metadata["signatures"],
+        "trained_by": {"command": result.get("command"), "commit": result.get("commit")},
+        "exported_by": " ".join(command),
+        "metrics": {key: result[key] for key in metric_keys},
+        "result": result_path,
+        "bytes": _folder_bytes(export_dir),
+    }
+
+
+def main():
+    entries = [ship(*item) for item in SHIPPED]
+    total = _folder_bytes(SAVED_MODELS)
+    if total > MAX_TOTAL_BYTES:
+        raise SystemExit(f"saved_models/ holds {total / 2**20:.1f} MB, over the {MAX_TOTAL_BYTES / 2**20:.0f} MB limit")
+    with open(os.path.join(SAVED_MODELS, "MANIFEST.json"), "w") as f:
+        json.dump({"models": entries}, f, indent=2)
+        f.write("\n")
+    print(f"Wrote saved_models/MANIFEST.json: {len(entries)} models, saved_models/ {total / 2**20:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
