@@ -36,7 +36,7 @@ def build_app(path=SAVED_MODELS):
             with gr.Tab(entry["name"]):
                 metrics = ", ".join(f"{key} {value:.4g}" for key, value in entry["metrics"].items())
                 gr.Markdown(f"`{entry['model']}` · {metrics} · trained by `{entry['trained_by']['command']}`")
-                importlib.import_module(APPS[entry["group"]]).build_app(entry["path"]).render()
+                importlib.import_module(APPS[entry["group"]]).build_app(entry["path"])  # a Blocks made inside a tab renders there
     return demo
 
 

@@ -68,7 +68,7 @@ def use_tab(page, tab, picture, screenshot):
     if tab is None:
         panel = page.locator("body")
     else:
-        page.get_by_role("tab", name=tab, exact=True).click()
+        page.get_by_role("tab", name=tab, exact=True).filter(visible=True).first.click()
         panel = page.locator("[role=tabpanel]:visible").last
         panel.wait_for()
     before = _output_sources(panel)
@@ -119,3 +119,34 @@ def test_every_tab_of_the_app_works_in_a_browser(group, browser, family_run, tmp
         assert not page.get_by_text("Error", exact=True).count(), f"{group} app showed an error"
         assert not errors, f"{group} app: JavaScript errors {errors}"
         page.close()
+
+
+def test_the_shipped_models_page_works_in_a_browser(browser, tmp_path):
+    """`keras-gen app` with no arguments: every shipped model's tab, and every tab inside it, used as above."""
+    from apps.common import launch
+    from apps.shipped_app import build_app, read_manifest
+    from tests.apps.serving import free_port
+
+    screenshots = os.environ.get("KERAS_GEN_SCREENSHOTS") or str(tmp_path)
+    os.makedirs(screenshots, exist_ok=True)
+    picture = _example_picture(str(tmp_path))
+    demo, port = build_app(), free_port()
+    launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.wait_for_load_state("networkidle")
+        for entry in read_manifest():
+            page.get_by_role("tab", name=entry["name"], exact=True).filter(visible=True).first.click()
+            outer = page.locator("[role=tabpanel]:visible").first
+            inner_tabs = outer.get_by_role("tab").filter(visible=True).all_inner_texts() or [None]
+            for tab in inner_tabs:
+                slug = "".join(c if c.isalnum() else "_" for c in (tab or "page").lower())
+                before, after = use_tab(page, tab, picture, os.path.join(screenshots, f"shipped_{entry['name']}_{slug}.png"))
+                assert set(after) - set(before), f"shipped {entry['name']}, tab {tab!r}: no new output image"
+        assert not errors, f"JavaScript errors {errors}"
+        page.close()
+    finally:
+        demo.close()
