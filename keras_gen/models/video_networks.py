@@ -108,7 +108,8 @@ def build_temporal_discriminator(clip_shape, base_filters=32, downsample=2, num_
     inputs = [clips]
     x = clips
     if downsample > 1:
-        x = layers.AveragePooling3D((1, downsample, downsample), name=f"{name}_downsample")(x)
+        # In float32: TensorFlow has no float16 AvgPool3D kernel on CPU (mixed_float16).
+        x = layers.AveragePooling3D((1, downsample, downsample), dtype="float32", name=f"{name}_downsample")(x)
     steps = max(1, halvings(height // downsample, width // downsample, smallest=2))
     filters = base_filters
     for step in range(steps):
