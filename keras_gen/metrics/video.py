@@ -200,13 +200,15 @@ def motion_summary(real, generated):
     """Speed and bounce statistics of two `motion_statistics` results, and how they compare."""
     from scipy.stats import wasserstein_distance
 
-    def mean(values):
-        return float(np.mean(values)) if len(values) else float("nan")
+    def mean(values):  # None (JSON null) when nothing was tracked
+        return float(np.mean(values)) if len(values) else None
+
+    def median(values):
+        return float(np.median(values)) if len(values) else None
 
     summary = {
         "real_mean_speed": mean(real["speeds"]), "generated_mean_speed": mean(generated["speeds"]),
-        "real_median_speed": float(np.median(real["speeds"])) if len(real["speeds"]) else float("nan"),
-        "generated_median_speed": float(np.median(generated["speeds"])) if len(generated["speeds"]) else float("nan"),
+        "real_median_speed": median(real["speeds"]), "generated_median_speed": median(generated["speeds"]),
         "real_bounces_per_clip": mean(real["bounces"]), "generated_bounces_per_clip": mean(generated["bounces"]),
         "speed_samples_real": int(len(real["speeds"])), "speed_samples_generated": int(len(generated["speeds"])),
     }
