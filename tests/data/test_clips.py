@@ -118,7 +118,8 @@ def test_tfds_moving_mnist_fails_fast_offline(monkeypatch, tmp_path):
     assert time.time() - start < 30
 
 
-def test_frame_folders_and_gifs_are_clips(tmp_path):
+def test_frame_folders_and_gifs_are_clips(tmp_path, monkeypatch):
+    monkeypatch.setattr(clips, "_CLIP_DATASETS", dict(clips._CLIP_DATASETS))  # the registration below is undone after
     rng = np.random.default_rng(0)
     frames = rng.integers(0, 256, (2, 5, 8, 8), dtype=np.uint8)
     for n in range(2):

@@ -93,6 +93,6 @@ def test_datasets_command_lists_the_clip_datasets():
 
     listing = cli.run_command("datasets").splitlines()
     clip_part = listing[listing.index("clip datasets (video models):") + 1:]
-    assert [line.split()[0] for line in clip_part] == ["moving_digits", "moving_digits_32", "moving_mnist",
-                                                        "synthetic_clips"]
+    assert {"moving_digits", "moving_digits_32", "moving_mnist", "synthetic_clips"} <= {
+        line.split()[0] for line in clip_part}
     assert "mnist_5k" in [line.split()[0] for line in listing[:listing.index("clip datasets (video models):")]]
