@@ -321,7 +321,13 @@ def probe_translation(client, app, endpoints, workdir):
     return _served_image(output), _expected_image(app, endpoints.translate(image[None])[0])
 
 
-APP_PROBES = {"vae": probe_vae, "gan": probe_gan, "vqvae2": probe_vqvae2, "translation": probe_translation}
+def probe_video(client, app, endpoints, workdir):
+    _, strip = client.predict(3, 5, 0, api_name="/sample")
+    return _served_image(strip), _expected_image(app, endpoints.sample(3, 5))
+
+
+APP_PROBES = {"vae": probe_vae, "gan": probe_gan, "vqvae2": probe_vqvae2, "translation": probe_translation,
+              "video": probe_video}
 
 
 @pytest.mark.parametrize("name", FAMILIES)

@@ -7,6 +7,7 @@
     keras-gen train --model=dcgan --loss=non_saturating; then sample|interpolate|arithmetic|neighbours (GANs)
     keras-gen train --model=vqvae2; keras-gen train --model=vqvae2_prior --vqvae_dir=runs/vqvae2; sample --labels=3,7
     keras-gen train --model=pix2pix|cyclegan|srgan|spade; then translate --input=in.png --out=out.png
+    keras-gen train --model=video_gan [--dataset=moving_digits_32]; then sample --out=clips.gif (+ clips_strip.png)
     keras-gen export --model_dir=runs/vae --export_dir=saved_models/vae
     keras-gen app [--model_dir=runs/vae | --export_dir=DIR] [--port=7860]   # no model: every shipped model
     keras-gen models [--model=NAME: its options and their defaults] | datasets
@@ -74,12 +75,14 @@ VERBS = {
     "gan": "keras_gen.cli.gan",
     "vqvae2": "keras_gen.cli.vqvae2",
     "translation": "keras_gen.cli.translation",
+    "video": "keras_gen.cli.video",
 }
 APPS = {
     "vae": "apps.vae_app",
     "gan": "apps.gan_app",
     "vqvae2": "apps.vqvae2_app",
     "translation": "apps.translation_app",
+    "video": "apps.video_app",
 }
 SHIPPED_APP = "apps.shipped_app"  # `keras-gen app` with no model: every model in saved_models/, a tab each
 
@@ -125,7 +128,11 @@ def run_command(command):
     if command == "datasets":
         from keras_gen import data
 
-        return "\n".join(f"{name:16s} {data.get_info(name).description}" for name in data.dataset_names())
+        from keras_gen.data.clips import clip_dataset_names, get_clip_info
+
+        images = [f"{name:16s} {data.get_info(name).description}" for name in data.dataset_names()]
+        clips = [f"{name:16s} {get_clip_info(name).description}" for name in clip_dataset_names()]
+        return "\n".join(images + ["clip datasets (video models):"] + clips)
     if command == "train":
         from keras_gen.training.runner import train
 

@@ -8,5 +8,7 @@ from keras_gen.models import (  # noqa: F401
     pixelcnn,
     translation,
     vae,
+    video_gan,
+    video_networks,
     vqvae2,
 )
