@@ -300,6 +300,7 @@ class StyleGAN2(AdversarialModel):
         """`z` -> `ws (batch, num_ws, w_dim)`, truncated toward the tracked average when `truncation` (psi) is set."""
         mapping = self.ema_mapping if ema else self.mapping
         z = ops.convert_to_tensor(z, "float32")
+        labels = None if labels is None else ops.convert_to_tensor(labels, "int32")
         w = mapping(z if labels is None else [z, labels], training=training)
         ws = ops.repeat(ops.cast(w, "float32")[:, None, :], self.num_ws, axis=1)
         if truncation is not None:
@@ -363,21 +364,42 @@ class StyleGAN2(AdversarialModel):
             return ops.convert_to_tensor(False)
         return ops.equal(ops.mod(optimizer.iterations, interval), 0)
 
+    def lazy_regularizer(self, due, optimizer, weights, penalty_fn, weight):
+        """`(penalty, gradients of weight * penalty)` when `due`, else zeros; `penalty_fn` runs in its own tape.
+
+        The regularizer's gradients are taken inside the `tf.cond` branch and added to the main loss's: the
+        gradient of a `tf.cond` itself (one tape around it) fails under XLA on the steps the branch is skipped.
+        """
+        def regularize():
+            with tf.GradientTape() as tape:
+                penalty = penalty_fn()
+                scaled = optimizer.scale_loss(per_replica_loss(penalty * weight))
+            gradients = dense_gradients(tape.gradient(scaled, weights))
+            return [penalty] + [ops.zeros_like(w) if g is None else ops.cast(g, w.dtype)
+                                for g, w in zip(gradients, weights)]
+
+        def skip():
+            return [tf.constant(0.0)] + [ops.zeros_like(w) for w in weights]
+
+        penalty, *gradients = tf.cond(due, regularize, skip)
+        return penalty, gradients
+
     def discriminator_step(self, real_images, labels):
         batch_size = ops.shape(real_images)[0]
         fake_images = self.synthesis(self.mixed_ws(batch_size, labels, update_w_avg=True), training=True)
-        due = self._due(self.d_optimizer, self.r1_interval if self.r1_gamma > 0 else 0)
+        weights = self.discriminator.trainable_weights
         with tf.GradientTape() as tape:
             real_logits = self._logits(real_images, labels)
             fake_logits = self._logits(fake_images, labels)
             loss = gan_losses.non_saturating_discriminator_loss(real_logits, fake_logits)
-            penalty = tf.cond(due, lambda: r1_penalty(lambda x: self._logits(x, labels), real_images),
-                              lambda: tf.constant(0.0))
-            # lazy: applied every r1_interval steps, so scaled by the interval to keep its average strength
-            total = loss + penalty * (self.r1_gamma / 2.0) * float(max(self.r1_interval, 1))
-            scaled = self.d_optimizer.scale_loss(per_replica_loss(total))
-        weights = self.discriminator.trainable_weights
-        self.d_optimizer.apply(dense_gradients(tape.gradient(scaled, weights)), weights)
+            scaled = self.d_optimizer.scale_loss(per_replica_loss(loss))
+        gradients = dense_gradients(tape.gradient(scaled, weights))
+        due = self._due(self.d_optimizer, self.r1_interval if self.r1_gamma > 0 else 0)
+        # lazy: applied every r1_interval steps, so scaled by the interval to keep its average strength
+        penalty, r1_gradients = self.lazy_regularizer(
+            due, self.d_optimizer, weights, lambda: r1_penalty(lambda x: self._logits(x, labels), real_images),
+            (self.r1_gamma / 2.0) * float(max(self.r1_interval, 1)))
+        self.d_optimizer.apply([g + r for g, r in zip(gradients, r1_gradients)], weights)
         logs = {"real_logits": ops.mean(ops.cast(real_logits, "float32")),
                 "fake_logits": ops.mean(ops.cast(fake_logits, "float32")), "r1_penalty": penalty,
                 "r1_due": ops.cast(due, "float32")}
@@ -395,15 +417,17 @@ class StyleGAN2(AdversarialModel):
         return penalty
 
     def generator_step(self, batch_size, labels):
-        due = self._due(self.g_optimizer, self.pl_interval if self.pl_weight > 0 else 0)
+        weights = self.generator_weights
         with tf.GradientTape() as tape:
             fake_images = self.synthesis(self.mixed_ws(batch_size, labels), training=True)
             loss = gan_losses.non_saturating_generator_loss(self._logits(fake_images, labels))
-            penalty = tf.cond(due, lambda: self.path_length_term(batch_size, labels), lambda: tf.constant(0.0))
-            total = loss + penalty * self.pl_weight * float(max(self.pl_interval, 1))
-            scaled = self.g_optimizer.scale_loss(per_replica_loss(total))
-        weights = self.generator_weights
-        self.g_optimizer.apply(dense_gradients(tape.gradient(scaled, weights)), weights)
+            scaled = self.g_optimizer.scale_loss(per_replica_loss(loss))
+        gradients = dense_gradients(tape.gradient(scaled, weights))
+        due = self._due(self.g_optimizer, self.pl_interval if self.pl_weight > 0 else 0)
+        penalty, pl_gradients = self.lazy_regularizer(
+            due, self.g_optimizer, weights, lambda: self.path_length_term(batch_size, labels),
+            self.pl_weight * float(max(self.pl_interval, 1)))
+        self.g_optimizer.apply([g + r for g, r in zip(gradients, pl_gradients)], weights)
         return loss, {"pl_penalty": penalty, "pl_due": ops.cast(due, "float32")}
 
     def ema_beta(self, batch_size):
