@@ -7,6 +7,7 @@ import numpy as np
 from keras_gen.utils.images import make_grid
 
 MAX_SEED = 2**31 - 1  # seeds reach the exports as int32
+MAX_LIST_SEEDS = 16  # seeds in one comma-separated list (arithmetic groups, mixing rows and columns)
 MAX_UPLOAD = "5mb"  # an uploaded picture larger than this is refused before it reaches the model
 CONCURRENCY_LIMIT = 2  # requests of one event computed at once (2 cores); the rest wait in the queue, in order
 QUEUE_SIZE = 64  # requests waiting beyond this are refused with "queue full" instead of piling up
@@ -42,6 +43,24 @@ def seed_input(label="seed", value=0):
     import gradio as gr
 
     return gr.Number(value=value, precision=0, minimum=0, maximum=MAX_SEED, label=label)
+
+
+def parse_seeds(text, name):
+    """A comma-separated list of seeds typed by a visitor: integers in [0, MAX_SEED], at most MAX_LIST_SEEDS."""
+    import gradio as gr
+
+    try:
+        seeds = [int(item) for item in str(text).replace(" ", "").split(",") if item]
+    except ValueError:
+        raise gr.Error(f"{name}: comma-separated integer seeds, e.g. 1,2,3. Received: {text!r}") from None
+    if not seeds:
+        raise gr.Error(f"{name}: give at least one seed.")
+    if len(seeds) > MAX_LIST_SEEDS:
+        raise gr.Error(f"{name}: at most {MAX_LIST_SEEDS} seeds. Received: {len(seeds)} seeds")
+    bad = [seed for seed in seeds if not 0 <= seed <= MAX_SEED]
+    if bad:
+        raise gr.Error(f"{name}: seeds must be in [0, {MAX_SEED}]. Received: {bad[0]}")
+    return seeds
 
 
 def launch(demo, host, port, **launch_options):

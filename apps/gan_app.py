@@ -7,13 +7,12 @@
 import gradio as gr
 import numpy as np
 
-from apps.common import MAX_SEED, is_export, preview, seed_input, serve
+from apps.common import is_export, parse_seeds, preview, seed_input, serve
 from keras_gen.export.gan import GANEndpoints
 from keras_gen.latent import arithmetic
 from keras_gen.latent.interpolation import interpolate
 
 PREVIEW_SCALE = 4
-MAX_GROUP_SEEDS = 16  # seeds per vector-arithmetic group
 
 
 def load_endpoints(path):
@@ -28,21 +27,6 @@ def load_endpoints(path):
 
 def _show(images, ncols=None):
     return preview(images, ncols=ncols, scale=PREVIEW_SCALE)
-
-
-def _seeds(text, name):
-    try:
-        seeds = [int(item) for item in str(text).replace(" ", "").split(",") if item]
-    except ValueError:
-        raise gr.Error(f"{name}: comma-separated integer seeds, e.g. 1,2,3. Received: {text!r}") from None
-    if not seeds:
-        raise gr.Error(f"{name}: give at least one seed.")
-    if len(seeds) > MAX_GROUP_SEEDS:
-        raise gr.Error(f"{name}: at most {MAX_GROUP_SEEDS} seeds. Received: {len(seeds)} seeds")
-    bad = [seed for seed in seeds if not 0 <= seed <= MAX_SEED]
-    if bad:
-        raise gr.Error(f"{name}: seeds must be in [0, {MAX_SEED}]. Received: {bad[0]}")
-    return seeds
 
 
 def build_app(path):
@@ -66,7 +50,7 @@ def build_app(path):
         return _show(gan.generate(z, labels_for(label, len(z))), ncols=int(steps))
 
     def vector_arithmetic(seeds_a, seeds_b, seeds_c, label):
-        groups = [np.stack([gan.latents(1, s)[0] for s in _seeds(text, name)])
+        groups = [np.stack([gan.latents(1, s)[0] for s in parse_seeds(text, name)])
                   for text, name in ((seeds_a, "A"), (seeds_b, "B"), (seeds_c, "C"))]
         grid, width = arithmetic.arithmetic_rows(lambda z: gan.generate(z, labels_for(label, len(z))), groups)
         return _show(grid, ncols=width)

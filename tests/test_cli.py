@@ -103,7 +103,9 @@ def test_models_lists_every_model_and_one_models_options():
     listing = run_cli("models").splitlines()
     from keras_gen.families import family_names
 
-    assert len(listing) == len(family_names()) >= 15 and listing[0].split()[0] == "biggan"
+    # One line per registered model, sorted (a new family joins the listing by registering).
+    assert [line.split()[0] for line in listing] == family_names() and len(listing) >= 15
+    assert listing[0].split()[0] == "biggan"
     text = run_cli("models", "--model=sagan")
     assert text.splitlines()[0].startswith("sagan: SAGAN")
     assert any(line.split()[:3] == ["d_steps", "int", "1"] for line in text.splitlines()), text

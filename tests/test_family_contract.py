@@ -91,7 +91,7 @@ def example_inputs(specs, metadata, seed=0):
             values[spec.name] = np.array(b"a2b")
         elif spec.name == "count":
             values[spec.name] = np.array(2, np.int32)
-        elif spec.name == "seed":
+        elif spec.name == "seed" or spec.name.startswith("seed_"):
             values[spec.name] = np.array(3, np.int32)
         elif spec.name == "truncation":
             values[spec.name] = np.array(0.7, np.float32)
@@ -107,7 +107,8 @@ def example_inputs(specs, metadata, seed=0):
 def _upper_bound(name, metadata):
     """The exclusive bound of an integer input that has one (labels, label maps, codes), else None."""
     bounds = {"labels": metadata.get("num_classes"), "label_map": metadata.get("num_label_classes"),
-              "top_indices": metadata.get("top_num_embeddings"), "bottom_indices": metadata.get("bottom_num_embeddings")}
+              "top_indices": metadata.get("top_num_embeddings"), "bottom_indices": metadata.get("bottom_num_embeddings"),
+              "crossover": metadata["num_ws"] + 1 if "num_ws" in metadata else None}
     return bounds.get(name)
 
 
@@ -326,8 +327,13 @@ def probe_video(client, app, endpoints, workdir):
     return _served_image(strip), _expected_image(app, endpoints.sample(3, 5))
 
 
+def probe_style(client, app, endpoints, workdir):
+    image = client.predict(3, 5, 0.5, 0, api_name="/sample")
+    return _served_image(image), _expected_image(app, endpoints.sample(3, 5, 0.5))
+
+
 APP_PROBES = {"vae": probe_vae, "gan": probe_gan, "vqvae2": probe_vqvae2, "translation": probe_translation,
-              "video": probe_video}
+              "video": probe_video, "style": probe_style}
 
 
 @pytest.mark.parametrize("name", FAMILIES)

@@ -8,6 +8,7 @@
     keras-gen train --model=vqvae2; keras-gen train --model=vqvae2_prior --vqvae_dir=runs/vqvae2; sample --labels=3,7
     keras-gen train --model=pix2pix|cyclegan|srgan|spade; then translate --input=in.png --out=out.png
     keras-gen train --model=video_gan [--dataset=moving_digits_32]; then sample --out=clips.gif (+ clips_strip.png)
+    keras-gen train --model=stylegan2; then sample [--truncation=0.7]|mix [--crossover=4]|truncation|interpolate
     keras-gen export --model_dir=runs/vae --export_dir=saved_models/vae
     keras-gen app [--model_dir=runs/vae | --export_dir=DIR] [--port=7860]   # no model: every shipped model
     keras-gen models [--model=NAME: its options and their defaults] | datasets
@@ -60,7 +61,8 @@ flags.DEFINE_enum("method", "linear", ["linear", "spherical"], "Interpolation pa
 flags.DEFINE_string("dimensions", None, "Latent dimensions to traverse, comma-separated (default: the first 8).")
 flags.DEFINE_string("edits", None, "Latent edits `dim=value,...` for `edit`.")
 flags.DEFINE_string("labels", None, "Class labels, comma-separated, for class-conditional models.")
-flags.DEFINE_float("truncation", None, "Truncation for sampling (BigGAN-style models).")
+flags.DEFINE_float("truncation", None, "Truncation for sampling (BigGAN-style models; StyleGAN2: psi in [0, 1]).")
+flags.DEFINE_integer("crossover", None, "StyleGAN2 `mix`: w rows taken from the row sources (default: half).")
 flags.DEFINE_string("inception_weights", None, "Local InceptionV3 weights file for evaluating colour images (never downloaded).")
 flags.DEFINE_string("vqvae_dir", None, "A trained VQ-VAE-2 directory (for `--model=vqvae2_prior`).")
 flags.DEFINE_string("direction", "a2b", "CycleGAN translation direction for `translate` (a2b or b2a).")
@@ -76,6 +78,7 @@ VERBS = {
     "vqvae2": "keras_gen.cli.vqvae2",
     "translation": "keras_gen.cli.translation",
     "video": "keras_gen.cli.video",
+    "style": "keras_gen.cli.style",
 }
 APPS = {
     "vae": "apps.vae_app",
@@ -83,6 +86,7 @@ APPS = {
     "vqvae2": "apps.vqvae2_app",
     "translation": "apps.translation_app",
     "video": "apps.video_app",
+    "style": "apps.style_app",
 }
 SHIPPED_APP = "apps.shipped_app"  # `keras-gen app` with no model: every model in saved_models/, a tab each
 
