@@ -9,8 +9,8 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _git(*args):
-    try:
-        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=30).stdout.strip()
+    try:  # only trailing whitespace is stripped: `status --porcelain` lines start with a space-padded status
+        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=30).stdout.rstrip()
     except (OSError, subprocess.SubprocessError):
         return ""
 

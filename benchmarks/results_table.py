@@ -72,6 +72,20 @@ def _speed(result):
             + f"; matmul {result['matmul_float32_flops_per_second'] / 1e9:.0f} GFLOP/s; every family x precision x XLA in BUILD.md")
 
 
+def _video(result):
+    generated, floor = result["generated"], result["real_train_vs_test"]
+    return (f"video_gan on {result['dataset']} ({result['training']['steps']} G steps, {result['training']['seconds'] / 60:.0f} min): "
+            f"per-frame classifier FD {generated['per_frame_fd']:.2f} (real {floor['per_frame_fd']:.2f}), content consistency "
+            f"{100 * generated['content_consistency']:.1f}% (real {100 * floor['content_consistency']:.1f}%), mean speed "
+            f"{generated['generated_mean_speed']:.2f} px/frame vs real {generated['real_mean_speed']:.2f}")
+
+
+def _stylegan2(result):
+    fds = ", ".join(f"psi {psi}: {fd:.1f}" for psi, fd in sorted(result["fd_versus_psi"].items(), key=lambda item: float(item[0])))
+    return (f"stylegan2, {result['generator_steps']} G steps: classifier FD {fds}; "
+            f"{result['per_psi']['1']['classes_present']} classes present at psi 1")
+
+
 # (what, result file under benchmarks/results/, summary of its numbers)
 ROWS = [
     ("default VAE", "vae_mnist5k.json", _vae),
@@ -85,6 +99,8 @@ ROWS = [
     ("VQ-VAE-2, longer prior", "vqvae2_mnist_prior16.json", _vqvae2),
     ("VQ-VAE-2, temperature 0.7", "vqvae2_mnist_t0.7.json", _vqvae2),
     ("image translation", "translation.json", _translation),
+    ("video GAN", "video_gan.json", _video),
+    ("StyleGAN2", "stylegan2.json", _stylegan2),
     ("speed", "speed.json", _speed),
     ("speed, timed around fit() calls", "speed_fit_calls.json", _speed),
 ]
