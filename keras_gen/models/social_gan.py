@@ -202,7 +202,9 @@ class SocialGAN(AdversarialModel):
 
     def generate(self, observed, mask, noise, training=False):
         """Future positions (batch, pedestrians, pred_len, 2) for given noise (batch, pedestrians, noise_dim)."""
-        return self.generator([observed, ops.cast(mask, "float32"), noise], training=training)
+        inputs = [ops.convert_to_tensor(observed, "float32"), ops.cast(mask, "float32"),
+                  ops.convert_to_tensor(noise, "float32")]
+        return self.generator(inputs, training=training)
 
     def sample_futures(self, observed, mask, num_samples, seed=None, training=False):
         """(num_samples, batch, pedestrians, pred_len, 2): `num_samples` futures of every scene.
