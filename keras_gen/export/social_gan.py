@@ -30,7 +30,7 @@ def checked_scenes(observed, mask):
                                       message="`mask` must keep at least one pedestrian in every scene (an empty "
                                               "scene has nothing to predict)"),
         ]
-    observed = tf.where(present, observed, 0.0)
+        observed = tf.where(present, observed, 0.0)  # padding may hold NaN: zeroed before any network sees it
     return after_checks(checks, observed, mask)
 
 
