@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from keras_gen import cli
+from keras_gen.families import family_names
 from keras_gen.utils.images import make_grid
 from tests.helpers import REPO_ROOT
 

@@ -32,6 +32,7 @@ pytestmark = pytest.mark.xdist_group("families")
 
 FAMILIES = family_names()
 MAX_COUNT = 1024  # what the exports allow in one request
+COUNT_INPUTS = ("count", "num_samples")  # scalar int32 inputs limited to [1, MAX_COUNT]
 
 
 def test_every_family_has_a_smoke_run_an_app_and_documented_options():
@@ -89,8 +90,10 @@ def example_inputs(specs, metadata, seed=0):
         shape = [BATCH // 2 if d is None else d for d in spec.shape]
         if spec.dtype == tf.string:
             values[spec.name] = np.array(b"a2b")
-        elif spec.name == "count":
+        elif spec.name in COUNT_INPUTS:
             values[spec.name] = np.array(2, np.int32)
+        elif spec.dtype == tf.bool:  # masks: every entry kept
+            values[spec.name] = np.ones(shape, bool)
         elif spec.name == "seed" or spec.name.startswith("seed_"):
             values[spec.name] = np.array(3, np.int32)
         elif spec.name == "truncation":
@@ -135,9 +138,9 @@ def bad_inputs(specs, values, metadata):
         if bound is not None:
             cases.append((name, "range", {**values, name: np.full_like(value, bound)}, rf"`{name}`"))
             cases.append((name, "range", {**values, name: np.full_like(value, -1)}, rf"`{name}`"))
-        if name == "count":
+        if name in COUNT_INPUTS:
             for count in (0, MAX_COUNT + 1):
-                cases.append((name, "range", {**values, name: np.array(count, np.int32)}, r"`count` must be"))
+                cases.append((name, "range", {**values, name: np.array(count, np.int32)}, rf"`{name}` must be"))
         if value.dtype.kind == "f":
             for bad in (np.nan, np.inf):
                 poisoned = value.copy()
@@ -257,8 +260,8 @@ def _served_image(path):
     return np.asarray(Image.open(path).convert("L"), np.int16)
 
 
-def _expected_image(app, images, **kwargs):
-    shown = app._show(images, **kwargs) if kwargs else app._show(images)
+def _expected_image(app, *shown_args, **kwargs):
+    shown = app._show(*shown_args, **kwargs)
     shown = np.asarray(shown)
     return (shown if shown.ndim == 2 else np.asarray(Image.fromarray(shown).convert("L"))).astype(np.int16)
 
@@ -332,8 +335,14 @@ def probe_style(client, app, endpoints, workdir):
     return _served_image(image), _expected_image(app, endpoints.sample(3, 5, 0.5))
 
 
+def probe_trajectory(client, app, endpoints, workdir):
+    image = client.predict(1, 3, 5, api_name="/predict")
+    samples = endpoints.predict(endpoints.scenes.observed[1:2], endpoints.scenes.mask[1:2], 3, 5)
+    return _served_image(image), _expected_image(app, endpoints.scenes, 1, samples[0])
+
+
 APP_PROBES = {"vae": probe_vae, "gan": probe_gan, "vqvae2": probe_vqvae2, "translation": probe_translation,
-              "video": probe_video, "style": probe_style}
+              "video": probe_video, "style": probe_style, "trajectory": probe_trajectory}
 
 
 @pytest.mark.parametrize("name", FAMILIES)

@@ -9,6 +9,7 @@
     keras-gen train --model=pix2pix|cyclegan|srgan|spade; then translate --input=in.png --out=out.png
     keras-gen train --model=video_gan [--dataset=moving_digits_32]; then sample --out=clips.gif (+ clips_strip.png)
     keras-gen train --model=stylegan2; then sample [--truncation=0.7]|mix [--crossover=4]|truncation|interpolate
+    keras-gen train --model=social_gan [--dataset=eth_ucy --data_dir=DIR]; then predict --scene=0 --num_samples=20
     keras-gen export --model_dir=runs/vae --export_dir=saved_models/vae
     keras-gen app [--model_dir=runs/vae | --export_dir=DIR] [--port=7860]   # no model: every shipped model
     keras-gen models [--model=NAME: its options and their defaults] | datasets
@@ -67,6 +68,7 @@ flags.DEFINE_string("inception_weights", None, "Local InceptionV3 weights file f
 flags.DEFINE_string("vqvae_dir", None, "A trained VQ-VAE-2 directory (for `--model=vqvae2_prior`).")
 flags.DEFINE_string("direction", "a2b", "CycleGAN translation direction for `translate` (a2b or b2a).")
 flags.DEFINE_string("style", None, "A style image for SPADE's `translate` (needs its style encoder).")
+flags.DEFINE_integer("scene", 0, "Test window to predict for `predict` (trajectory models).")
 flags.DEFINE_string("host", "127.0.0.1", "Address the app binds to (127.0.0.1: this machine only).")
 flags.DEFINE_integer("port", 7860, "Port the app listens on.")
 
@@ -79,6 +81,7 @@ VERBS = {
     "translation": "keras_gen.cli.translation",
     "video": "keras_gen.cli.video",
     "style": "keras_gen.cli.style",
+    "trajectory": "keras_gen.cli.trajectory",
 }
 APPS = {
     "vae": "apps.vae_app",
@@ -87,6 +90,7 @@ APPS = {
     "translation": "apps.translation_app",
     "video": "apps.video_app",
     "style": "apps.style_app",
+    "trajectory": "apps.trajectory_app",
 }
 SHIPPED_APP = "apps.shipped_app"  # `keras-gen app` with no model: every model in saved_models/, a tab each
 

@@ -76,11 +76,12 @@ def export_signatures(model, export_dir, endpoints, metadata=None):
     return export_dir
 
 
-def checked_count(count, limit=MAX_SAMPLES):
-    """Inside a signature: `count` once it is known to be in [1, limit] (checked before any op sized by it)."""
+def checked_count(count, limit=MAX_SAMPLES, name="count"):
+    """Inside a signature: `count` once it is known to be in [1, limit] (checked before any op sized by it);
+    `name`: the input's name in the error message."""
     return after_checks([
-        tf.debugging.assert_positive(count, message="`count` must be >= 1"),
-        tf.debugging.assert_less_equal(count, limit, message=f"`count` must be <= {limit}"),
+        tf.debugging.assert_positive(count, message=f"`{name}` must be >= 1"),
+        tf.debugging.assert_less_equal(count, limit, message=f"`{name}` must be <= {limit}"),
     ], count)
 
 

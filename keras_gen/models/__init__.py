@@ -7,6 +7,7 @@ from keras_gen.models import (  # noqa: F401
     image_networks,
     pixelcnn,
     stylegan2,
+    social_gan,
     translation,
     vae,
     video_gan,
