@@ -86,6 +86,14 @@ def _stylegan2(result):
             f"{result['per_psi']['1']['classes_present']} classes present at psi 1")
 
 
+def _social_gan(result):
+    pooling, ablation = result["pooling"], result["no_pooling"]
+    return (f"social_gan on {result['dataset']} ({pooling['generator_steps']} G steps each): minADE/minFDE (K={pooling['num_samples']}) "
+            f"{pooling['min_ade_20']:.3f}/{pooling['min_fde_20']:.3f} m vs constant velocity {pooling['constant_velocity_ade']:.3f}/"
+            f"{pooling['constant_velocity_fde']:.3f} m; collisions < 0.1 m {100 * pooling['collision_rate_0.1m']:.2f}% with pooling, "
+            f"{100 * ablation['collision_rate_0.1m']:.2f}% without")
+
+
 # (what, result file under benchmarks/results/, summary of its numbers)
 ROWS = [
     ("default VAE", "vae_mnist5k.json", _vae),
@@ -101,6 +109,7 @@ ROWS = [
     ("image translation", "translation.json", _translation),
     ("video GAN", "video_gan.json", _video),
     ("StyleGAN2", "stylegan2.json", _stylegan2),
+    ("Social GAN", "social_gan.json", _social_gan),
     ("speed", "speed.json", _speed),
     ("speed, timed around fit() calls", "speed_fit_calls.json", _speed),
 ]

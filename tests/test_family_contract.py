@@ -145,7 +145,7 @@ def bad_inputs(specs, values, metadata):
             for bad in (np.nan, np.inf):
                 poisoned = value.copy()
                 poisoned.flat[0] = bad
-                cases.append((name, "nonfinite", {**values, name: poisoned}, rf"`{name}` must be finite"))
+                cases.append((name, "nonfinite", {**values, name: poisoned}, rf"`{name}` must (be|hold) finite"))
     batched = [spec.name for spec in specs if spec.shape.rank and spec.shape[0] is None]
     if batched:  # every batched input empty at once, so no "one label per image" check can speak first
         empty = {**values, **{name: values[name][:0] for name in batched}}

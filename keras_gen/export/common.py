@@ -18,26 +18,31 @@ def checked_endpoint(function, input_signature):
     its spec, which fails with "Shape of tensor <input name> [...] is not compatible with expected shape [...]"
     (when the function is optimized for the shapes it is called with, and at run time otherwise; a check ordered
     by control dependencies would lose to the shape inference of the ops it guards). The specs' shapes stay on
-    record in the export's `keras_gen_export.json`. Then `checked_values` refuses NaN/Inf and empty batches.
+    record in the export's `keras_gen_export.json`. Then `checked_values` refuses NaN/Inf and empty batches, except
+    NaN/Inf in the inputs a function lists in its `nonfinite_inputs` attribute (which then checks them itself, e.g.
+    padding that a mask drops).
     """
     specs = list(input_signature)
+    nonfinite_allowed = set(getattr(function, "nonfinite_inputs", ()))
 
     def checked(*inputs):
         inputs = [tf.ensure_shape(value, spec.shape) for value, spec in zip(inputs, specs)]
-        return function(*(checked_values(value, spec) for value, spec in zip(inputs, specs)))
+        return function(*(checked_values(value, spec, finite=spec.name not in nonfinite_allowed)
+                          for value, spec in zip(inputs, specs)))
 
     loose = [tf.TensorSpec(None, spec.dtype, name=spec.name) for spec in specs]
     return checked, loose
 
 
-def checked_values(value, spec):
-    """`value` once its values are known to be usable: floats finite, and an input with a batch axis not empty.
+def checked_values(value, spec, finite=True):
+    """`value` once its values are known to be usable: floats finite (with `finite`), and an input with a batch axis
+    not empty.
 
     NaN or Inf would otherwise flow through a generator into NaN images, and an empty batch into an empty answer
     that a client cannot tell from a bug; both fail here with an error that names the input.
     """
     checks = []
-    if spec.dtype.is_floating:
+    if finite and spec.dtype.is_floating:
         checks.append(tf.debugging.assert_all_finite(value, f"`{spec.name}` must be finite (no NaN or Inf)"))
     if spec.shape.rank and spec.shape[0] is None:
         checks.append(tf.debugging.assert_positive(

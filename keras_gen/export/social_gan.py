@@ -50,6 +50,8 @@ def social_gan_signatures(model):
         observed, mask = checked_scenes(observed, mask)
         return {"samples": predict_futures(model, observed, mask, num_samples, seed)}
 
+    predict.nonfinite_inputs = ("observed",)  # padding the mask drops may be NaN; checked_scenes checks the rest
+
     endpoints = {"predict": (predict, [
         tf.TensorSpec((None, None, obs_len, 2), tf.float32, name="observed"),
         tf.TensorSpec((None, None), tf.bool, name="mask"),
