@@ -96,15 +96,15 @@ def parse_folder_name(name):
         key, value = key.strip(), value.strip()
         if not equals or key not in fields:
             raise ImageFolderError(f"Folder dataset settings are key=value with keys {', '.join(fields)} (a path may "
-                                   f"not contain ','). Received: {item!r} in dataset={name!r}")
+                                   f"not contain ','). Received: {item.strip()} in dataset={name!r}")
         try:
             values[key] = fields[key].type(value) if fields[key].type in (int, float) else value
         except ValueError:
             raise ImageFolderError(f"`{key}` must be {fields[key].type.__name__}. Received: {key}={value!r} in "
                                    f"dataset={name!r}") from None
     spec = FolderSpec(name=name, path=os.path.abspath(os.path.expanduser(path.strip())), **values)
-    if spec.resolution < 4:
-        raise ImageFolderError(f"`resolution` must be an integer >= 4. Received: resolution={spec.resolution}")
+    if spec.resolution < 1:
+        raise ImageFolderError(f"`resolution` must be a positive integer. Received: resolution={spec.resolution}")
     for key, valid in (("color", tuple(COLORS)), ("on_error", ON_ERROR), ("direction", DIRECTIONS)):
         if getattr(spec, key) not in valid:
             raise ImageFolderError(f"`{key}` must be one of {', '.join(valid)}. Received: {key}={getattr(spec, key)!r}")
