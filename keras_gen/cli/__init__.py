@@ -26,7 +26,8 @@ FLAGS = flags.FLAGS
 
 # Training.
 flags.DEFINE_string("model", None, "Model family to train (see `keras-gen models`).")
-flags.DEFINE_string("dataset", None, "Dataset name (see `keras-gen datasets`); default: the family's offline set.")
+flags.DEFINE_string("dataset", None, "Dataset name (see `keras-gen datasets`) or folder:PATH[,resolution=64,...] "
+                    "for your own images; default: the family's offline set.")
 flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory.")
 flags.DEFINE_integer("epochs", 10, "Number of epochs.")
 flags.DEFINE_integer("batch_size", 64, "Batch size (global, across replicas).")
@@ -124,7 +125,8 @@ def run_command(command):
     if command == "datasets":
         from keras_gen import data
 
-        return "\n".join(f"{name:16s} {data.get_info(name).description}" for name in data.dataset_names())
+        names = [f"{name:16s} {data.get_info(name).description}" for name in data.dataset_names()]
+        return "\n".join(names + [f"{description}" for description in data.scheme_descriptions().values()])
     if command == "train":
         from keras_gen.training.runner import train
 
