@@ -65,6 +65,8 @@ def main(argv):
     test_images, _ = as_numpy(DATASET, "test", value_range="unit")
     train_images, _ = as_numpy(DATASET, "train", value_range="unit")
     num = min(FLAGS.num_samples, len(test_images))
+    if num < len(test_images):  # a seeded subset of both photos' patches (the split is ordered by photograph)
+        test_images = test_images[np.sort(np.random.default_rng(1).permutation(len(test_images))[:num])]
     floor_order = np.random.default_rng(0).permutation(len(train_images))[:num]
     train_reference = train_images[floor_order]
     results = {"real_train_vs_test": {**started, **multiscale_swd(test_images[:num], train_reference)}}

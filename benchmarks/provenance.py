@@ -10,7 +10,8 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def _git(*args):
     try:
-        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=30).stdout.strip()
+        # rstrip, not strip: `git status --porcelain` lines start with a space (" M path") that must stay.
+        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=30).stdout.rstrip()
     except (OSError, subprocess.SubprocessError):
         return ""
 
