@@ -94,6 +94,24 @@ def _social_gan(result):
             f"{100 * ablation['collision_rate_0.1m']:.2f}% without")
 
 
+def _swd_levels(result, suffix=""):
+    return "/".join(f"{result[f'swd_{level}{suffix}']:.0f}" for level in (64, 32, 16))
+
+
+def _photo_patches(result):
+    models = [f"{name} ({run['train_steps']} steps in {run['train_seconds'] / 60:.0f} min): SWD x1e3 at 64/32/16 px "
+              f"{_swd_levels(run)} vs test, {_swd_levels(run, '_vs_train')} vs train"
+              for name, run in sorted(result.items()) if name != "real_train_vs_test"]
+    return "; ".join(models) + f"; real train vs test {_swd_levels(result['real_train_vs_test'])}"
+
+
+def _cyclegan_folder(result):
+    run = result["resolution_64"]
+    return (f"CycleGAN ({run['generator']}) on a CycleGAN-layout folder of the sklearn photos, 64 px, "
+            f"{run['train_steps']:,} steps: SWD x1e3 translated A vs B {_swd_levels(run['swd_translated_a_vs_b'])}, "
+            f"untranslated {_swd_levels(run['swd_untranslated_a_vs_b'])}; test cycle L1 {run['cycle_l1_test']:.3f}")
+
+
 # (what, result file under benchmarks/results/, summary of its numbers)
 ROWS = [
     ("default VAE", "vae_mnist5k.json", _vae),
@@ -110,6 +128,8 @@ ROWS = [
     ("video GAN", "video_gan.json", _video),
     ("StyleGAN2", "stylegan2.json", _stylegan2),
     ("Social GAN", "social_gan.json", _social_gan),
+    ("photo patches", "photo_patches_swd.json", _photo_patches),
+    ("CycleGAN on a folder", "cyclegan_folder.json", _cyclegan_folder),
     ("speed", "speed.json", _speed),
     ("speed, timed around fit() calls", "speed_fit_calls.json", _speed),
 ]

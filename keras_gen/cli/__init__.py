@@ -29,7 +29,8 @@ FLAGS = flags.FLAGS
 
 # Training.
 flags.DEFINE_string("model", None, "Model family to train (see `keras-gen models`).")
-flags.DEFINE_string("dataset", None, "Dataset name (see `keras-gen datasets`); default: the family's offline set.")
+flags.DEFINE_string("dataset", None, "Dataset name (see `keras-gen datasets`) or folder:PATH[,resolution=64,...] "
+                    "for your own images; default: the family's offline set.")
 flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory.")
 flags.DEFINE_integer("epochs", 10, "Number of epochs.")
 flags.DEFINE_integer("batch_size", 64, "Batch size (global, across replicas).")
@@ -139,8 +140,9 @@ def run_command(command):
         from keras_gen.data.clips import clip_dataset_names, get_clip_info
 
         images = [f"{name:16s} {data.get_info(name).description}" for name in data.dataset_names()]
+        schemes = list(data.scheme_descriptions().values())
         clips = [f"{name:16s} {get_clip_info(name).description}" for name in clip_dataset_names()]
-        return "\n".join(images + ["clip datasets (video models):"] + clips)
+        return "\n".join(images + schemes + ["clip datasets (video models):"] + clips)
     if command == "train":
         from keras_gen.training.runner import train
 

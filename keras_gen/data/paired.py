@@ -27,12 +27,12 @@ from typing import Callable, Tuple
 import numpy as np
 import tensorflow as tf
 
-from keras_gen.data.offline import mnist_5k_arrays
+from keras_gen.data import folder
+from keras_gen.data.offline import DIGIT_SIZE, mnist_5k_arrays, pad_digits  # noqa: F401  (pad_digits: public here too)
 from keras_gen.data.registry import DatasetInfo, register_dataset
 from keras_gen.utils.value_range import VALUE_RANGES, from_uint8, to_unit
 from keras_gen.data.tfds_sources import DatasetUnavailableError, tfds_source
 
-DIGIT_SIZE = 32  # 28x28 digits zero-padded by 2 on each side: divisible by 2**5 for U-Nets, by 4 for SR
 SR_FACTOR = 4
 # Region thresholds on [0, 255] intensities for the label map: background / stroke rim / stroke core.
 LABEL_THRESHOLDS = (26, 154)
@@ -100,11 +100,36 @@ def paired_names(offline_only=False):
 
 
 def get_paired_info(name):
+    return _paired_entry(name).info
+
+
+def _paired_entry(name):
+    if folder.is_folder_name(name):
+        return _folder_entry(name)
     if name not in _PAIRED:
         raise ValueError(
-            f"Unknown paired dataset {name!r}. Valid paired datasets: {', '.join(sorted(_PAIRED))}. Received: dataset={name!r}"
+            f"Unknown paired dataset {name!r}. Valid paired datasets: {', '.join(sorted(_PAIRED))}, or "
+            f"folder:PATH (CycleGAN or side-by-side layout). Received: dataset={name!r}"
         )
-    return _PAIRED[name].info
+    return _PAIRED[name]
+
+
+def _folder_entry(name):
+    """`folder:PATH`: two unpaired domains for a CycleGAN layout (`trainA/ trainB/ testA/ testB/`), otherwise
+    aligned pairs from side-by-side A|B images (pix2pix's layout); see `keras_gen.data.folder`."""
+    spec = folder.parse_folder_name(name)
+    unpaired = spec.layout == "cyclegan"
+    info = PairedInfo(name, spec.image_shape, spec.image_shape, paired=not unpaired, description=folder.describe(spec))
+
+    def source(split, data_dir):
+        del data_dir
+        if unpaired:
+            return tuple(tf.data.Dataset.from_tensor_slices((images, np.zeros(len(images), np.int64)))
+                         for images in folder.cyclegan_domains(spec, split))
+        sources, targets = folder.side_by_side_pairs(spec, split)
+        return tf.data.Dataset.from_tensor_slices((sources, targets, np.zeros(len(sources), np.int64)))
+
+    return _Entry(info, source, offline=True)
 
 
 # What each kind of image-conditioned model needs of a dataset: (test, description for the error).
@@ -195,7 +220,7 @@ def load_pairs(
         return ds
 
     try:
-        data = _PAIRED[name].source(split, data_dir)
+        data = _paired_entry(name).source(split, data_dir)
     except DatasetUnavailableError as error:
         # Point at the offline *paired* sets rather than the generic digits the tfds message suggests.
         message = str(error).split(", or train offline")[0].rstrip(".")
@@ -234,12 +259,6 @@ def pairs_as_numpy(name, split="test", value_range="signed", limit=None, data_di
 
 # ---------------------------------------------------------------------------------------------------------
 # Offline digit sets
-
-
-def pad_digits(images):
-    """(N, 28, 28, 1) uint8 -> (N, 32, 32, 1), zero (background) padding."""
-    pad = (DIGIT_SIZE - images.shape[1]) // 2
-    return np.pad(images, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
 
 
 def digit_edges(images):

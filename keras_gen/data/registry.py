@@ -28,12 +28,26 @@ class _Entry:
 
 
 _DATASETS = {}
+# `scheme -> resolve(name) -> (DatasetInfo, source)` for names made at run time, e.g. `folder:PATH`.
+_SCHEMES = {}
 
 
 def register_dataset(info, source, offline=False):
     if info.name in _DATASETS:
         raise ValueError(f"A dataset named {info.name!r} is already registered.")
     _DATASETS[info.name] = _Entry(info, source, offline)
+
+
+def register_scheme(scheme, resolve, description=""):
+    """Makes every dataset name `scheme:...` resolve through `resolve(name) -> (DatasetInfo, source)` (offline)."""
+    if scheme in _SCHEMES:
+        raise ValueError(f"A dataset scheme named {scheme!r} is already registered.")
+    _SCHEMES[scheme] = (resolve, description)
+
+
+def scheme_descriptions():
+    """`{scheme: description}` of the run-time dataset names (what `keras-gen datasets` lists after the names)."""
+    return {scheme: description for scheme, (_, description) in sorted(_SCHEMES.items())}
 
 
 def dataset_names(offline_only=False):
@@ -45,8 +59,13 @@ def get_info(name):
 
 
 def _entry(name):
+    scheme, colon, _ = str(name).partition(":")
+    if colon and scheme in _SCHEMES:
+        return _Entry(*_SCHEMES[scheme][0](name), offline=True)
     if name not in _DATASETS:
-        raise ValueError(f"Unknown dataset {name!r}. Valid datasets: {', '.join(sorted(_DATASETS))}. Received: dataset={name!r}")
+        schemes = "".join(f", {scheme}:..." for scheme in sorted(_SCHEMES))
+        raise ValueError(f"Unknown dataset {name!r}. Valid datasets: {', '.join(sorted(_DATASETS))}{schemes}. "
+                         f"Received: dataset={name!r}")
     return _DATASETS[name]
 
 

@@ -59,3 +59,34 @@ for _name, _shape, _classes in (
     ("cifar10", (32, 32, 3), 10),
 ):
     register_dataset(DatasetInfo(_name, _shape, _classes, description=f"tensorflow-datasets `{_name}`"), tfds_source(_name))
+
+
+CELEB_A_CROP = 108  # DCGAN's CelebA preparation: the centred 108x108 face region of the 178x218 (W x H) photos
+CELEB_A_SIZE = 64
+
+
+def celeb_a_source(crop=CELEB_A_CROP, size=CELEB_A_SIZE, probe=None):
+    """tfds `celeb_a`: the centred `crop` x `crop` square of each photo, area-resized to `size` x `size`, label 0
+    (CelebA has 40 binary attributes and no class)."""
+    read = tfds_source("celeb_a", image_key="image", label_key="image", probe=probe)
+
+    def crop_and_resize(image, unused):
+        del unused
+        height, width = tf.shape(image)[0], tf.shape(image)[1]
+        top, left = (height - crop) // 2, (width - crop) // 2
+        face = tf.cast(image[top:top + crop, left:left + crop], tf.float32)
+        face = tf.image.resize(face, (size, size), method="area", antialias=True)
+        face = tf.ensure_shape(tf.cast(tf.clip_by_value(tf.round(face), 0, 255), tf.uint8), (size, size, 3))
+        return face, tf.constant(0, tf.int64)
+
+    def source(split, data_dir):
+        return read(split, data_dir).map(crop_and_resize, num_parallel_calls=tf.data.AUTOTUNE)
+
+    return source
+
+
+register_dataset(
+    DatasetInfo("celeb_a", (CELEB_A_SIZE, CELEB_A_SIZE, 3), 0,
+                description="tensorflow-datasets `celeb_a`: centred 108x108 face crops resized to 64x64"),
+    celeb_a_source(),
+)

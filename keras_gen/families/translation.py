@@ -20,6 +20,7 @@ from keras_gen.losses.gan import GAN_LOSSES, get_gan_loss
 from keras_gen.metrics import translation as metrics
 from keras_gen.models import image_networks as networks
 from keras_gen.models.cyclegan import CycleGAN
+from keras_gen.models.schedules import ConstantThenLinearDecay
 from keras_gen.models.translation import ImageTranslationGAN, spade_loss_weights
 from keras_gen.utils.value_range import to_unit
 
@@ -65,13 +66,22 @@ class SPADEOptions(TranslationOptions):
     num_scales: int = option(2, "discriminator scales")
 
 
+CYCLEGAN_RESNET_FROM = 128  # "auto" picks the paper's ResNet generator from this image size up
+
+
 @dataclasses.dataclass(frozen=True)
 class CycleGANOptions(TranslationOptions):
     loss: str = option("least_squares", "adversarial objective (keras_gen.losses.gan)", choices=tuple(GAN_LOSSES))
     cycle_weight: float = option(10.0, "cycle-consistency lambda")
     identity_weight: float = option(0.5, "identity loss, relative to cycle_weight")
     pool_size: int = option(50, "image pool of past fakes per domain (0: off)")
-    num_downsamples: int = option(4, "U-Net depth")
+    generator: str = option("auto", "resnet: the paper's ResNet generator and 70x70 PatchGAN; unet: a small U-Net "
+                                    "and PatchGAN; auto: resnet from 128 pixels up", choices=("auto", "resnet", "unet"))
+    base_filters: Optional[int] = option(None, "filters of the first conv layer (default: 64 resnet, 16 unet)")
+    residual_blocks: Optional[int] = option(None, "ResNet blocks (default: 6 below 256 pixels, 9 from 256 up)")
+    num_downsamples: int = option(4, "U-Net depth (unet only)")
+    decay_after_epochs: int = option(100, "epochs at the constant learning rate before the linear decay (paper: 100)")
+    decay_epochs: int = option(100, "epochs of the linear decay of both rates to 0 (paper: 100)")
 
 
 def _make_datasets(kind):
@@ -86,8 +96,10 @@ def _make_datasets(kind):
     return make_datasets
 
 
-def _compiled(model, config, options):
-    adam = lambda rate: keras.optimizers.Adam(rate, beta_1=options.beta_1)  # noqa: E731
+def _compiled(model, config, options, schedule=None):
+    """Compiled with one Adam per role; `schedule(rate)` turns each rate into a learning-rate schedule."""
+    schedule = schedule or (lambda rate: rate)
+    adam = lambda rate: keras.optimizers.Adam(schedule(rate), beta_1=options.beta_1)  # noqa: E731
     model.compile(d_optimizer=adam(options.d_learning_rate), g_optimizer=adam(options.g_learning_rate),
                   jit_compile=config.jit_compile)
     return model
@@ -138,18 +150,52 @@ def build_spade(config, options, info):
     return _compiled(model, config, options)
 
 
+def cyclegan_networks(options, image_shape):
+    """`(kind, base_filters, residual_blocks)` a CycleGAN of `image_shape` uses: the paper's ResNet (64 filters, 6
+    blocks below 256 pixels, 9 from 256 up) from `CYCLEGAN_RESNET_FROM` pixels up unless told, else the U-Net."""
+    kind = options.generator
+    if kind == "auto":
+        kind = "resnet" if min(image_shape[:2]) >= CYCLEGAN_RESNET_FROM else "unet"
+    filters = options.base_filters or (64 if kind == "resnet" else 16)
+    blocks = options.residual_blocks or (9 if min(image_shape[:2]) >= 256 else 6)
+    return kind, filters, blocks
+
+
 def build_cyclegan(config, options, info):
-    # The paper's generator is a ResNet; a U-Net (no dropout, instance norm) trains faster on 32x32 digits.
-    shape, filters = info.source_shape, options.base_filters
-    generators = [networks.build_unet_generator(shape, base_filters=filters, num_downsamples=options.num_downsamples,
-                                                normalization="instance", dropout=0.0, name=name)
-                  for name in ("generator_ab", "generator_ba")]
+    # At 128 pixels and more: the paper's ResNet generator and 70x70 PatchGAN (C64-C128-C256-C512). Smaller images
+    # get a U-Net (no dropout, instance norm) and a shallower PatchGAN, which train much faster on 32x32 digits.
+    shape = info.source_shape
+    kind, filters, blocks = cyclegan_networks(options, shape)
+    if kind == "resnet":
+        generators = [networks.build_resnet_generator(shape, base_filters=filters, num_residual_blocks=blocks, name=name)
+                      for name in ("generator_ab", "generator_ba")]
+        patchgan = dict(num_downsamples=3, max_filters=8 * filters)
+    else:
+        generators = [networks.build_unet_generator(shape, base_filters=filters, num_downsamples=options.num_downsamples,
+                                                    normalization="instance", dropout=0.0, name=name)
+                      for name in ("generator_ab", "generator_ba")]
+        patchgan = {}
     discriminators = [networks.build_patchgan_discriminator(shape, base_filters=filters, normalization="instance",
-                                                            name=name) for name in ("discriminator_a", "discriminator_b")]
+                                                            name=name, **patchgan)
+                      for name in ("discriminator_a", "discriminator_b")]
     model = CycleGAN(*generators, *discriminators, cycle_weight=options.cycle_weight,
                      identity_weight=options.identity_weight, pool_size=options.pool_size, seed=config.seed,
                      name=config.model, **_losses(options))
-    return _compiled(model, config, options)
+    steps = _steps_per_epoch(config)
+    return _compiled(model, config, options, schedule=lambda rate: ConstantThenLinearDecay(
+        rate, options.decay_after_epochs * steps, max(options.decay_epochs * steps, 1)))
+
+
+def _steps_per_epoch(config):
+    """`--steps_per_epoch`, else the batches in one pass over the training split (for epoch-based schedules)."""
+    if config.steps_per_epoch:
+        return config.steps_per_epoch
+    train = paired.load_pairs(config.dataset, "train", config.batch_size, data_dir=config.data_dir, drop_remainder=True)
+    steps = int(train.cardinality())
+    if steps < 1:
+        raise ValueError(f"The number of batches per epoch of {config.dataset!r} is unknown; pass --steps_per_epoch. "
+                         f"Received: steps_per_epoch={config.steps_per_epoch!r}")
+    return steps
 
 
 def sample_images(model, num, seed):
@@ -174,7 +220,8 @@ RECIPES = {
     "pix2pix": Recipe("pix2pix: U-Net generator, conditional PatchGAN, adversarial + L1 (Isola et al. 2017)",
                       build_pix2pix, Pix2PixOptions(), "digits_edges", _make_datasets("aligned"),
                       without_options(metrics.evaluate_pix2pix), smoke=Smoke({"base_filters": 4, "num_downsamples": 2})),
-    "cyclegan": Recipe("CycleGAN: two U-Nets and two PatchGANs (instance norm), cycle + identity losses, image pools",
+    "cyclegan": Recipe("CycleGAN: two generators (the paper's ResNet from 128 px, else U-Nets) and two PatchGANs "
+                       "(instance norm), cycle + identity losses, image pools",
                        build_cyclegan, CycleGANOptions(), "digits_thick", _make_datasets("unpaired"),
                        without_options(metrics.evaluate_cyclegan),
                        smoke=Smoke({"base_filters": 4, "num_downsamples": 2, "pool_size": 3})),

@@ -16,6 +16,9 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 DEFAULT_CLASSIFIER_DIR = os.path.join(REPO_ROOT, "saved_models", "mnist_classifier")
 CLASSIFIER_FILENAME = "mnist_classifier.keras"
 CLASSIFIER_DIR_ENV = "KERAS_GEN_CLASSIFIER_DIR"  # overrides the default folder (e.g. for an installed package)
+# 32x32 digit sets (`mnist_5k_32`, the translation digit sets) are the 28x28 digits zero-padded by this much on
+# every side: the metrics crop it back off, so a 32x32 digit model is measured by the same classifier.
+DIGIT_PADDING = 2
 TRAIN_COMMAND = "python -m keras_gen.metrics.train_classifier --out saved_models/mnist_classifier"
 
 

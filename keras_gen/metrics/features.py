@@ -1,7 +1,8 @@
 """Feature networks for the sample-quality metrics, pinned and offline.
 
 - `mnist_classifier`: the shipped small digit classifier (`saved_models/mnist_classifier/`): 128-d penultimate
-  features and 10-way probabilities, on 28x28 grayscale. The standard choice for MNIST-like data.
+  features and 10-way probabilities, on 28x28 grayscale (32x32 digits, padded by 2, are cropped to it). The
+  standard choice for MNIST-like data.
 - `inception_v3`: InceptionV3 (2048-d pool features, 1000-way probabilities) for natural images, built with
   `keras.applications.InceptionV3(weights=path)` from a weights file the user supplies (`--inception_weights`),
   because nothing here downloads at run time.
@@ -33,9 +34,12 @@ class FeatureNetwork:
         channels: 1 or 3, what the model expects.
         value_range: "unit" ([0, 1]) or "signed" ([-1, 1]) model inputs.
         has_probabilities: False for a feature-only network (no Inception Score).
+        padding: images exactly `padding` pixels larger than `image_size` on every side are center-cropped
+            rather than resized, so they keep the scale the network was trained at (the MNIST classifier: 2,
+            for 32x32 digits zero-padded as `mnist_5k_32` and the translation digit sets make them).
     """
 
-    def __init__(self, model, name, image_size, channels, value_range="unit", has_probabilities=True):
+    def __init__(self, model, name, image_size, channels, value_range="unit", has_probabilities=True, padding=0):
         if channels not in (1, 3):
             raise ValueError(f"`channels` must be 1 or 3. Received: channels={channels}")
         if value_range not in ("unit", "signed"):
@@ -46,6 +50,7 @@ class FeatureNetwork:
         self.channels = channels
         self.value_range = value_range
         self.has_probabilities = has_probabilities
+        self.padding = padding
 
     def preprocess(self, images):
         """(batch, H, W, C) floats in [0, 1] -> the model's size, channels and value range."""
@@ -54,6 +59,9 @@ class FeatureNetwork:
             raise ValueError(f"`images` must have shape (batch, height, width, 1 or 3). Received: shape={images.shape}")
         if images.shape[-1] != self.channels:
             images = tf.image.grayscale_to_rgb(images) if self.channels == 3 else tf.image.rgb_to_grayscale(images)
+        pad = self.padding
+        if pad and tuple(images.shape[1:3]) == tuple(size + 2 * pad for size in self.image_size):
+            images = images[:, pad:-pad, pad:-pad]
         if tuple(images.shape[1:3]) != self.image_size:
             images = tf.clip_by_value(tf.image.resize(images, self.image_size, method="bilinear", antialias=True), 0, 1)
         return to_signed(images) if self.value_range == "signed" else images
@@ -81,19 +89,20 @@ class FeatureNetwork:
         return f"FeatureNetwork(name={self.name!r}, image_size={self.image_size}, channels={self.channels})"
 
 
-def from_classifier(classifier, name=None):
+def from_classifier(classifier, name=None, padding=0):
     """A `FeatureNetwork` from a Keras classifier with a `*_features` layer (e.g. `load_mnist_classifier()`)."""
     from keras_gen.metrics.classifier import features_model
 
     height, width, channels = classifier.inputs[0].shape[1:]
-    return FeatureNetwork(features_model(classifier), name or classifier.name, (height, width), channels)
+    return FeatureNetwork(features_model(classifier), name or classifier.name, (height, width), channels, padding=padding)
 
 
 def mnist_feature_network(model_dir=None):
-    """The shipped MNIST classifier as a feature network (see `load_mnist_classifier`)."""
-    from keras_gen.metrics.classifier import load_mnist_classifier
+    """The shipped MNIST classifier as a feature network (see `load_mnist_classifier`); 32x32 digits (28x28 ones
+    zero-padded by `DIGIT_PADDING`) are cropped back to 28x28."""
+    from keras_gen.metrics.classifier import DIGIT_PADDING, load_mnist_classifier
 
-    return from_classifier(load_mnist_classifier(model_dir), name="mnist_classifier")
+    return from_classifier(load_mnist_classifier(model_dir), name="mnist_classifier", padding=DIGIT_PADDING)
 
 
 def inception_feature_network(weights_path):

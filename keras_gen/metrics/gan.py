@@ -9,9 +9,13 @@ DIGIT_SHAPE = (28, 28, 1)
 
 def classify_digits(images):
     """`(predicted class, confidence)` of the shipped MNIST classifier, or None when it does not apply (other
-    image shapes, or no classifier on disk)."""
-    from keras_gen.metrics.classifier import ClassifierNotFoundError, load_mnist_classifier, predict_in_batches
+    image shapes, or no classifier on disk). 32x32 digits (padded by `DIGIT_PADDING`) are cropped to 28x28."""
+    from keras_gen.metrics.classifier import (DIGIT_PADDING, ClassifierNotFoundError, load_mnist_classifier,
+                                              predict_in_batches)
 
+    pad = DIGIT_PADDING
+    if tuple(images.shape[1:]) == (DIGIT_SHAPE[0] + 2 * pad, DIGIT_SHAPE[1] + 2 * pad, 1):
+        images = images[:, pad:-pad, pad:-pad]
     if tuple(images.shape[1:]) != DIGIT_SHAPE:
         return None
     try:
@@ -25,7 +29,7 @@ def classify_digits(images):
 def evaluate_gan(sample_fn, request, num_classes=None):
     """Classifier-space FD, KID, precision/recall of `request.num_examples` samples (default 1,000) against the
     test split; with `num_classes`, labels cycle through the classes and the fraction classified as their label
-    is reported; on 28x28 digits also the shipped classifier's mean confidence on the samples.
+    is reported; on 28x28 (or padded 32x32) digits also the shipped classifier's mean confidence on the samples.
 
     Args:
         sample_fn: `(count, seed, labels=None) -> images in [0, 1]`.

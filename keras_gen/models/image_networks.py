@@ -1,6 +1,7 @@
 """Networks for image-conditioned generation, as functional `build_*` helpers that name every layer.
 
-- `build_unet_generator`: pix2pix's encoder-decoder with skip connections (also CycleGAN's generator here).
+- `build_unet_generator`: pix2pix's encoder-decoder with skip connections (CycleGAN's small generator here).
+- `build_resnet_generator`: CycleGAN's (and Johnson et al.'s) residual generator with reflection padding.
 - `build_patchgan_discriminator`: a fully convolutional discriminator that scores overlapping patches.
 - `build_multiscale_discriminator`: PatchGANs on an image pyramid (pix2pixHD / SPADE).
 - `build_srgan_generator`: residual blocks, then x4 sub-pixel (pixel shuffle) upsampling.
@@ -15,6 +16,7 @@ import keras
 
 from keras_gen.layers.cross_replica import CrossReplicaBatchNormalization, CrossReplicaDropout
 from keras_gen.layers.pixel_shuffle import PixelShuffle
+from keras_gen.layers.reflection_padding import ReflectionPadding2D
 from keras_gen.layers.spade import SPADE
 
 NORMALIZATIONS = ("batch", "instance", "none")
@@ -91,6 +93,52 @@ def build_unet_generator(
     outputs = keras.layers.Conv2DTranspose(
         output_channels, 4, strides=2, padding="same", activation="tanh", name=f"{name}_output"
     )(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def build_resnet_generator(image_shape, output_channels=None, base_filters=64, num_residual_blocks=9,
+                           num_downsamples=2, normalization="instance", name="resnet_generator"):
+    """CycleGAN's generator: `(batch, H, W, C_in)` -> `(batch, H, W, output_channels)` in [-1, 1] (tanh).
+
+    With the defaults it is the paper's `c7s1-64, d128, d256, R256 x num_residual_blocks, u128, u64, c7s1-3`:
+    a 7x7 convolution after a 3-pixel reflection pad, `num_downsamples` stride-2 3x3 convolutions doubling the
+    filters, residual blocks (reflection pad 1, 3x3 conv, norm, ReLU, reflection pad 1, 3x3 conv, norm, plus the
+    input), stride-2 3x3 transposed convolutions back up, and a 7x7 convolution to the output channels. Every
+    convolution but the last is followed by the normalization (instance norm in the paper) and ReLU. The paper
+    uses 6 residual blocks at 128x128 and 9 at 256x256 and above.
+
+    Reference: Zhu et al. (2017), https://arxiv.org/abs/1703.10593, appendix 7.2; Johnson et al., "Perceptual
+    Losses for Real-Time Style Transfer and Super-Resolution" (2016), https://arxiv.org/abs/1603.08155
+    """
+    _check_positive(base_filters=base_filters, num_residual_blocks=num_residual_blocks,
+                    num_downsamples=num_downsamples)
+    _check_divisible(image_shape, 2**num_downsamples, "num_downsamples")
+    output_channels = output_channels or image_shape[-1]
+
+    def conv_norm_relu(x, filters, kernel_size, block, strides=1, transpose=False, relu=True):
+        conv = keras.layers.Conv2DTranspose if transpose else keras.layers.Conv2D
+        padding = "valid" if kernel_size == 7 or (kernel_size == 3 and strides == 1 and not transpose) else "same"
+        x = conv(filters, kernel_size, strides=strides, padding=padding, use_bias=False, name=f"{name}_{block}_conv")(x)
+        x = normalization_layer(normalization, f"{name}_{block}_norm")(x)
+        return keras.layers.ReLU(name=f"{name}_{block}_relu")(x) if relu else x
+
+    inputs = keras.Input(image_shape, name=f"{name}_input")
+    x = ReflectionPadding2D(3, name=f"{name}_stem_pad")(inputs)
+    x = conv_norm_relu(x, base_filters, 7, "stem")  # c7s1-64
+    for i in range(num_downsamples):  # d128, d256
+        x = conv_norm_relu(x, base_filters * 2 ** (i + 1), 3, f"down{i}", strides=2)
+    filters = base_filters * 2**num_downsamples
+    for i in range(num_residual_blocks):  # R256
+        shortcut = x
+        x = ReflectionPadding2D(1, name=f"{name}_res{i}_pad0")(x)
+        x = conv_norm_relu(x, filters, 3, f"res{i}_0")
+        x = ReflectionPadding2D(1, name=f"{name}_res{i}_pad1")(x)
+        x = conv_norm_relu(x, filters, 3, f"res{i}_1", relu=False)
+        x = keras.layers.Add(name=f"{name}_res{i}_add")([shortcut, x])
+    for i in reversed(range(num_downsamples)):  # u128, u64
+        x = conv_norm_relu(x, base_filters * 2**i, 3, f"up{i}", strides=2, transpose=True)
+    x = ReflectionPadding2D(3, name=f"{name}_output_pad")(x)
+    outputs = keras.layers.Conv2D(output_channels, 7, activation="tanh", name=f"{name}_output")(x)  # c7s1-3
     return keras.Model(inputs, outputs, name=name)
 
 

@@ -94,3 +94,24 @@ def test_auto_picks_the_network_by_channels(tmp_path, monkeypatch):
         features_lib.get_feature_network("auto", channels=3)
     with pytest.raises(ValueError, match="channels=None"):
         features_lib.get_feature_network("auto")
+
+
+def test_padded_32x32_digits_are_cropped_for_the_shipped_classifier_not_resized():
+    from keras_gen import data
+    from keras_gen.metrics.gan import classify_digits
+
+    network = features_lib.mnist_feature_network()
+    assert network.padding == 2 and network.image_size == (28, 28)
+    digits, labels = data.as_numpy("mnist_5k", "test", limit=64)
+    padded = np.pad(digits, ((0, 0), (2, 2), (2, 2), (0, 0)))
+    features, probabilities = network(digits)
+    padded_features, padded_probabilities = network(padded)
+    np.testing.assert_allclose(padded_features, features, atol=1e-5)
+    np.testing.assert_allclose(padded_probabilities, probabilities, atol=1e-6)
+    # Resizing 32 -> 28 instead would shrink every digit: other features (what the metrics did before).
+    resized = features_lib.FeatureNetwork(network.model, "no_crop", (28, 28), 1)(padded)[0]
+    assert np.abs(resized - features).mean() > 0.05 * np.abs(features).mean()
+    classes, confidence = classify_digits(padded)
+    assert (classes == labels).mean() > 0.9
+    np.testing.assert_array_equal(classes, classify_digits(digits)[0])
+    assert classify_digits(np.zeros((2, 30, 30, 1), np.float32)) is None  # neither 28x28 nor padded 32x32
