@@ -6,7 +6,6 @@ The scenes are the test windows of the run's dataset (an export, which records n
 """
 
 import gradio as gr
-import numpy as np
 
 from apps.common import is_export, seed_input, serve
 from keras_gen.data import trajectories

@@ -102,8 +102,6 @@ def test_usage_errors_name_the_problem(trained_dir, tmp_path):
 
 def test_models_lists_every_model_and_one_models_options():
     listing = run_cli("models").splitlines()
-    from keras_gen.families import family_names
-
     # One line per registered model, sorted (a new family joins the listing by registering).
     assert [line.split()[0] for line in listing] == family_names() and len(listing) >= 15
     assert listing[0].split()[0] == "biggan"

@@ -57,6 +57,19 @@ class AdversarialModel(keras.Model):
     def _loss_scaled(self, optimizer, name):
         return loss_scale_optimizer(optimizer, self.dtype_policy, name=f"{name}_loss_scale")
 
+    def save_own_variables(self, store):
+        # Keras does not save seed generators; keeping the trainer's (`self.seed_generator`, when it has one) makes a
+        # resumed run draw the noise it would have drawn.
+        super().save_own_variables(store)
+        if getattr(self, "seed_generator", None) is not None:
+            store["seed_generator_state"] = keras.ops.convert_to_numpy(self.seed_generator.state)
+
+    def load_own_variables(self, store):
+        store = {key: store[key] for key in store.keys()}
+        if "seed_generator_state" in store:
+            self.seed_generator.state.assign(store.pop("seed_generator_state"))
+        super().load_own_variables(store)
+
     def get_compile_config(self):
         return getattr(self, "_adversarial_compile_config", {})
 

@@ -269,17 +269,6 @@ class GAN(AdversarialModel):
     # ----------------------------------------------------------------------------------------------------------
     # saving
 
-    def save_own_variables(self, store):
-        # Keras does not save seed generators; keeping ours makes a resumed run draw the latents it would have.
-        super().save_own_variables(store)
-        store["seed_generator_state"] = ops.convert_to_numpy(self.seed_generator.state)
-
-    def load_own_variables(self, store):
-        store = {key: store[key] for key in store.keys()}
-        if "seed_generator_state" in store:
-            self.seed_generator.state.assign(store.pop("seed_generator_state"))
-        super().load_own_variables(store)
-
     def get_config(self):
         base_config = super().get_config()
         config = {

@@ -277,17 +277,6 @@ class SocialGAN(AdversarialModel):
     # ----------------------------------------------------------------------------------------------------------
     # saving
 
-    def save_own_variables(self, store):
-        # Keras does not save seed generators; keeping ours makes a resumed run draw the noise it would have.
-        super().save_own_variables(store)
-        store["seed_generator_state"] = ops.convert_to_numpy(self.seed_generator.state)
-
-    def load_own_variables(self, store):
-        store = {key: store[key] for key in store.keys()}
-        if "seed_generator_state" in store:
-            self.seed_generator.state.assign(store.pop("seed_generator_state"))
-        super().load_own_variables(store)
-
     def get_config(self):
         config = {
             "generator": keras.saving.serialize_keras_object(self.generator),

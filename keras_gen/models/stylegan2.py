@@ -464,16 +464,6 @@ class StyleGAN2(AdversarialModel):
     # ----------------------------------------------------------------------------------------------------------
     # saving
 
-    def save_own_variables(self, store):
-        super().save_own_variables(store)
-        store["seed_generator_state"] = ops.convert_to_numpy(self.seed_generator.state)
-
-    def load_own_variables(self, store):
-        store = {key: store[key] for key in store.keys()}
-        if "seed_generator_state" in store:
-            self.seed_generator.state.assign(store.pop("seed_generator_state"))
-        super().load_own_variables(store)
-
     def get_config(self):
         config = {
             "mapping": keras.saving.serialize_keras_object(self.mapping),

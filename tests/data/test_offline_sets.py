@@ -1,5 +1,4 @@
 import numpy as np
-import pytest
 import tensorflow_datasets as tfds
 
 from keras_gen import data

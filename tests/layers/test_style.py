@@ -1,6 +1,4 @@
-import keras
 import numpy as np
-import pytest
 
 from keras_gen.layers.style import BiasActivation, ConstantInput, ModulatedConv2D, NoiseInjection
 from tests.helpers import assert_layer_config_roundtrip
