@@ -87,8 +87,11 @@ def example_inputs(specs, metadata, seed=0):
     values = {}
     for spec in specs:
         shape = [BATCH // 2 if d is None else d for d in spec.shape]
-        if spec.dtype == tf.string:
+        if spec.dtype == tf.string and spec.shape.rank == 0:
             values[spec.name] = np.array(b"a2b")
+        elif spec.dtype == tf.string:  # a batch of captions: the export's own examples
+            captions = metadata["example_captions"]
+            values[spec.name] = np.array([captions[i % len(captions)] for i in range(shape[0])], dtype=bytes)
         elif spec.name == "count":
             values[spec.name] = np.array(2, np.int32)
         elif spec.name == "seed":
@@ -137,6 +140,11 @@ def bad_inputs(specs, values, metadata):
         if name == "count":
             for count in (0, MAX_COUNT + 1):
                 cases.append((name, "range", {**values, name: np.array(count, np.int32)}, r"`count` must be"))
+        if value.dtype.kind == "S" and spec.shape.rank == 1:  # a batch of text: bad contents, named
+            too_long = " ".join(["word"] * (metadata["max_words"] + 1)).encode()
+            for content in (np.array([], dtype="S1"), np.array([b""]), np.array([b"   "]),
+                            np.array([b"\xff\xfe caption"]), np.array([too_long])):
+                cases.append((name, "content", {**values, name: content}, rf"`{name}`"))
     return cases
 
 
@@ -175,8 +183,10 @@ def exported(family_run, tmp_path_factory):
     import numpy as np
     import tensorflow as tf
 
+    latin1 = np.vectorize(lambda text: text.encode("latin-1"), otypes=[object])
+
     def decode(values):
-        return {{k: tf.constant(np.array(v).astype(bytes) if d == "bytes" else np.array(v, dtype=d))
+        return {{k: tf.constant(latin1(np.array(v, dtype=object)), tf.string) if d == "bytes" else tf.constant(np.array(v, dtype=d))
                 for k, (v, d) in values.items()}}
 
     plan = json.load(open({str(root / "plan.json")!r}))
@@ -200,8 +210,10 @@ def exported(family_run, tmp_path_factory):
 
 
 def _encode(values):
-    """Arrays as JSON: `{name: (nested lists, dtype name or "bytes")}`."""
-    return {k: (v.astype(str).tolist(), "bytes") if v.dtype.kind == "S" else (v.tolist(), v.dtype.name)
+    """Arrays as JSON: `{name: (nested lists, dtype name or "bytes")}`; bytes as latin-1 text, so any byte (also
+    invalid UTF-8) survives the trip."""
+    latin1 = np.vectorize(lambda text: text.decode("latin-1"), otypes=[object])
+    return {k: (latin1(v).tolist(), "bytes") if v.dtype.kind == "S" else (v.tolist(), v.dtype.name)
             for k, v in values.items()}
 
 
@@ -312,7 +324,14 @@ def probe_translation(client, app, endpoints, workdir):
     return _served_image(output), _expected_image(app, endpoints.translate(image[None])[0])
 
 
-APP_PROBES = {"vae": probe_vae, "gan": probe_gan, "vqvae2": probe_vqvae2, "translation": probe_translation}
+def probe_text(client, app, endpoints, workdir):
+    caption = endpoints.example_captions[0]
+    image = client.predict(caption, 3, 5, api_name="/generate")
+    return _served_image(image), _expected_image(app, endpoints.generate([caption] * 3, 5))
+
+
+APP_PROBES = {"vae": probe_vae, "gan": probe_gan, "vqvae2": probe_vqvae2, "translation": probe_translation,
+              "text": probe_text}
 
 
 @pytest.mark.parametrize("name", FAMILIES)

@@ -7,6 +7,7 @@
     keras-gen train --model=dcgan --loss=non_saturating; then sample|interpolate|arithmetic|neighbours (GANs)
     keras-gen train --model=vqvae2; keras-gen train --model=vqvae2_prior --vqvae_dir=runs/vqvae2; sample --labels=3,7
     keras-gen train --model=pix2pix|cyclegan|srgan|spade; then translate --input=in.png --out=out.png
+    keras-gen train --model=text2image; then generate --text="a thick, slanted seven" --out=seven.png
     keras-gen export --model_dir=runs/vae --export_dir=saved_models/vae
     keras-gen app --model_dir=runs/vae [--port=7860]
     keras-gen models [--model=NAME: its options and their defaults] | datasets
@@ -63,6 +64,7 @@ flags.DEFINE_float("truncation", None, "Truncation for sampling (BigGAN-style mo
 flags.DEFINE_string("inception_weights", None, "Local InceptionV3 weights file for evaluating colour images (never downloaded).")
 flags.DEFINE_string("vqvae_dir", None, "A trained VQ-VAE-2 directory (for `--model=vqvae2_prior`).")
 flags.DEFINE_string("direction", "a2b", "CycleGAN translation direction for `translate` (a2b or b2a).")
+flags.DEFINE_string("text", None, "Captions for text-to-image `generate`, separated by |.")
 flags.DEFINE_string("style", None, "A style image for SPADE's `translate` (needs its style encoder).")
 flags.DEFINE_string("host", "127.0.0.1", "Address the app binds to (127.0.0.1: this machine only).")
 flags.DEFINE_integer("port", 7860, "Port the app listens on.")
@@ -74,12 +76,14 @@ VERBS = {
     "gan": "keras_gen.cli.gan",
     "vqvae2": "keras_gen.cli.vqvae2",
     "translation": "keras_gen.cli.translation",
+    "text": "keras_gen.cli.text",
 }
 APPS = {
     "vae": "apps.vae_app",
     "gan": "apps.gan_app",
     "vqvae2": "apps.vqvae2_app",
     "translation": "apps.translation_app",
+    "text": "apps.text_app",
 }
 
 
