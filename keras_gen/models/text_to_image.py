@@ -174,8 +174,8 @@ class TextToImageGAN(AdversarialModel):
     def generate(self, captions, z, noise, training=False):
         """Images in [-1, 1] for `captions` from latents `z` (batch, latent_dim) and CA draws `noise`
         (batch, condition_dim)."""
-        condition, _, _ = self.conditioning(self.encode_text(captions, training), noise=noise)
-        return self.generator([z, condition], training=training)
+        condition, _, _ = self.conditioning(self.encode_text(captions, training), noise=ops.convert_to_tensor(noise, "float32"))
+        return self.generator([ops.convert_to_tensor(z, "float32"), condition], training=training)
 
     def draws(self, count, seed):
         """`(z, noise)` fixed by an integer seed: one stateless normal draw, split (what the export's
