@@ -12,10 +12,11 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
+from keras_gen.layers.conditional_batch_norm import ConditionalBatchNormalization
 from keras_gen.layers.conditioning_augmentation import ConditioningAugmentation
 from keras_gen.losses import text_to_image as t2i_losses
 from keras_gen.models.adversarial import AdversarialModel
-from keras_gen.models.gan_networks import build_dcgan_discriminator, build_dcgan_generator
+from keras_gen.models.gan_networks import build_dcgan_discriminator, num_upsamplings
 from keras_gen.utils.distribute import dense_gradients, per_replica_loss
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -40,12 +41,27 @@ def build_text_encoder(captions, embedding_dim=64, max_tokens=200, max_length=16
 
 
 def build_text_generator(latent_dim, condition_dim, image_shape, base_filters, name="text_generator"):
-    """`[z, c] -> images` in [-1, 1]: the DCGAN generator on the concatenation of z and the condition."""
+    """`[z, c] -> images` in [-1, 1]: DCGAN's generator (dense projection, stride-2 transposed convs, tanh) on the
+    concatenation of z and the condition, with every batch norm conditioned on c (gamma and beta linear in c, as
+    BigGAN conditions on its class embedding): the caption then shapes every resolution, not only the first map."""
+    steps = num_upsamplings(image_shape)
+    size = image_shape[0] // 2**steps
     z = keras.Input((latent_dim,), name=f"{name}_z")
     condition = keras.Input((condition_dim,), name=f"{name}_condition")
     joint = layers.Concatenate(name=f"{name}_z_and_condition")([z, condition])  # (batch, latent + condition)
-    body = build_dcgan_generator(latent_dim + condition_dim, image_shape, base_filters, name=f"{name}_dcgan")
-    return keras.Model([z, condition], body(joint), name=name)
+    filters = base_filters * 2**steps
+    x = layers.Dense(size * size * filters, use_bias=False, name=f"{name}_project")(joint)
+    x = layers.Reshape((size, size, filters), name=f"{name}_reshape")(x)  # (batch, size, size, filters)
+    x = ConditionalBatchNormalization(name=f"{name}_project_cbn")(x, condition)
+    x = layers.ReLU(name=f"{name}_project_act")(x)
+    for block in range(1, steps):
+        filters //= 2
+        x = layers.Conv2DTranspose(filters, 4, 2, padding="same", use_bias=False, name=f"{name}_block{block}_deconv")(x)
+        x = ConditionalBatchNormalization(name=f"{name}_block{block}_cbn")(x, condition)
+        x = layers.ReLU(name=f"{name}_block{block}_act")(x)
+    x = layers.Conv2DTranspose(image_shape[-1], 4, 2, padding="same", name=f"{name}_output_deconv")(x)
+    images = layers.Activation("tanh", dtype="float32", name=f"{name}_images")(x)  # (batch, H, W, C)
+    return keras.Model([z, condition], images, name=name)
 
 
 def build_matching_discriminator(image_shape, embedding_dim, base_filters, projection_dim=128, spectral_norm=True,
