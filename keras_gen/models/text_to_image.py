@@ -27,8 +27,8 @@ def build_text_encoder(captions, embedding_dim=64, max_tokens=200, max_length=16
                        name="text_encoder"):
     """`captions tf.string (batch,) -> (batch, embedding_dim)`: a `TextVectorization` layer adapted to `captions`
     (lower-cased, punctuation stripped, unknown words -> the OOV token `[UNK]`), a masked embedding, a
-    bidirectional GRU and a dense projection. The vocabulary is part of the model: `.keras` files and SavedModel
-    exports carry it, so they take raw strings."""
+    bidirectional GRU and a dense projection to length sqrt(embedding_dim). The vocabulary is part of the model:
+    `.keras` files and SavedModel exports carry it, so they take raw strings."""
     vectorize = layers.TextVectorization(max_tokens=max_tokens, output_sequence_length=max_length,
                                          name=f"{name}_vectorize")
     vectorize.adapt(tf.constant(list(captions)))
@@ -37,6 +37,10 @@ def build_text_encoder(captions, embedding_dim=64, max_tokens=200, max_length=16
     x = layers.Embedding(vectorize.vocabulary_size(), token_dim, mask_zero=True, name=f"{name}_tokens")(tokens)
     x = layers.Bidirectional(layers.GRU(units), name=f"{name}_gru")(x)  # (batch, 2 * units)
     embeddings = layers.Dense(embedding_dim, name=f"{name}_projection")(x)
+    # Unit length times sqrt(dim): entries of order 1 whatever the encoder's scale, so the conditioning
+    # augmentation's mean starts as large as its noise (the matching loss only sees directions anyway).
+    embeddings = layers.UnitNormalization(name=f"{name}_unit")(embeddings)
+    embeddings = layers.Rescaling(float(embedding_dim) ** 0.5, name=f"{name}_scale")(embeddings)
     return keras.Model(text, embeddings, name=name)
 
 
