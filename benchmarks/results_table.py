@@ -112,6 +112,15 @@ def _cyclegan_folder(result):
             f"untranslated {_swd_levels(run['swd_untranslated_a_vs_b'])}; test cycle L1 {run['cycle_l1_test']:.3f}")
 
 
+def _text2image(result):
+    attributes = result["attribute_accuracy"]
+    return (f"text2image on {result['dataset']} held-out templates ({result['generator_steps']:,} G steps, "
+            f"{result['train_seconds'] / 60:.0f} min): class as captioned {100 * result['class_accuracy']:.1f}%, thickness "
+            f"{100 * attributes['thickness']:.1f}%, size {100 * attributes['size']:.1f}%; classifier FD {result['classifier_fd']:.2f}; "
+            f"R-precision {100 * result['r_precision']:.1f}% (chance {100 * result['r_precision_chance']:.0f}%, real images "
+            f"{100 * result['real_r_precision']:.1f}%)")
+
+
 # (what, result file under benchmarks/results/, summary of its numbers)
 ROWS = [
     ("default VAE", "vae_mnist5k.json", _vae),
@@ -128,6 +137,7 @@ ROWS = [
     ("video GAN", "video_gan.json", _video),
     ("StyleGAN2", "stylegan2.json", _stylegan2),
     ("Social GAN", "social_gan.json", _social_gan),
+    ("text to image", "text2image.json", _text2image),
     ("photo patches", "photo_patches_swd.json", _photo_patches),
     ("CycleGAN on a folder", "cyclegan_folder.json", _cyclegan_folder),
     ("speed", "speed.json", _speed),

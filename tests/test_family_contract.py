@@ -88,8 +88,11 @@ def example_inputs(specs, metadata, seed=0):
     values = {}
     for spec in specs:
         shape = [BATCH // 2 if d is None else d for d in spec.shape]
-        if spec.dtype == tf.string:
+        if spec.dtype == tf.string and spec.shape.rank == 0:
             values[spec.name] = np.array(b"a2b")
+        elif spec.dtype == tf.string:  # a batch of captions: the export's own examples
+            captions = metadata["example_captions"]
+            values[spec.name] = np.array([captions[i % len(captions)] for i in range(shape[0])], dtype=bytes)
         elif spec.name in COUNT_INPUTS:
             values[spec.name] = np.array(2, np.int32)
         elif spec.dtype == tf.bool:  # masks: every entry kept
@@ -146,6 +149,10 @@ def bad_inputs(specs, values, metadata):
                 poisoned = value.copy()
                 poisoned.flat[0] = bad
                 cases.append((name, "nonfinite", {**values, name: poisoned}, rf"`{name}` must (be|hold) finite"))
+        if value.dtype.kind == "S" and spec.shape.rank == 1:  # a batch of text: bad contents, named
+            too_long = " ".join(["word"] * (metadata["max_words"] + 1)).encode()
+            for content in (np.array([b""]), np.array([b"   "]), np.array([b"\xff\xfe caption"]), np.array([too_long])):
+                cases.append((name, "content", {**values, name: content}, rf"`{name}`"))
     batched = [spec.name for spec in specs if spec.shape.rank and spec.shape[0] is None]
     if batched:  # every batched input empty at once, so no "one label per image" check can speak first
         empty = {**values, **{name: values[name][:0] for name in batched}}
@@ -188,9 +195,11 @@ def exported(family_run, tmp_path_factory):
     import numpy as np
     import tensorflow as tf
 
+    latin1 = np.vectorize(lambda text: text.encode("latin-1"), otypes=[object])
+
     def decode(values):
-        return {{k: tf.constant((np.array(v).astype(bytes) if d == "bytes" else np.array(v, dtype=d)).reshape(shape))
-                for k, (v, d, shape) in values.items()}}
+        return {{k: tf.constant(latin1(np.array(v, dtype=object)).reshape(shape), tf.string) if d == "bytes"
+                else tf.constant(np.array(v, dtype=d).reshape(shape)) for k, (v, d, shape) in values.items()}}
 
     plan = json.load(open({str(root / "plan.json")!r}))
     out = {{}}
@@ -213,8 +222,10 @@ def exported(family_run, tmp_path_factory):
 
 
 def _encode(values):
-    """Arrays as JSON: `{name: (nested lists, dtype name or "bytes", shape)}` (the shape survives empty arrays)."""
-    return {k: (v.astype(str).tolist(), "bytes", v.shape) if v.dtype.kind == "S" else (v.tolist(), v.dtype.name, v.shape)
+    """Arrays as JSON: `{name: (nested lists, dtype name or "bytes", shape)}`; bytes as latin-1 text, so any byte
+    (also invalid UTF-8) survives the trip, and the shape survives empty arrays."""
+    latin1 = np.vectorize(lambda text: text.decode("latin-1"), otypes=[object])
+    return {k: (latin1(v).tolist(), "bytes", v.shape) if v.dtype.kind == "S" else (v.tolist(), v.dtype.name, v.shape)
             for k, v in values.items()}
 
 
@@ -341,8 +352,15 @@ def probe_trajectory(client, app, endpoints, workdir):
     return _served_image(image), _expected_image(app, endpoints.scenes, 1, samples[0])
 
 
+def probe_text(client, app, endpoints, workdir):
+    caption = endpoints.example_captions[0]
+    image = client.predict(caption, 3, 5, api_name="/generate")
+    return _served_image(image), _expected_image(app, endpoints.generate([caption] * 3, 5))
+
+
 APP_PROBES = {"vae": probe_vae, "gan": probe_gan, "vqvae2": probe_vqvae2, "translation": probe_translation,
-              "video": probe_video, "style": probe_style, "trajectory": probe_trajectory}
+              "video": probe_video, "style": probe_style, "trajectory": probe_trajectory,
+              "text": probe_text}
 
 
 @pytest.mark.parametrize("name", FAMILIES)

@@ -10,6 +10,7 @@
     keras-gen train --model=video_gan [--dataset=moving_digits_32]; then sample --out=clips.gif (+ clips_strip.png)
     keras-gen train --model=stylegan2; then sample [--truncation=0.7]|mix [--crossover=4]|truncation|interpolate
     keras-gen train --model=social_gan [--dataset=eth_ucy --data_dir=DIR]; then predict --scene=0 --num_samples=20
+    keras-gen train --model=text2image; then generate --text="a thick, slanted seven" --out=seven.png
     keras-gen export --model_dir=runs/vae --export_dir=saved_models/vae
     keras-gen app [--model_dir=runs/vae | --export_dir=DIR] [--port=7860]   # no model: every shipped model
     keras-gen models [--model=NAME: its options and their defaults] | datasets
@@ -68,6 +69,7 @@ flags.DEFINE_integer("crossover", None, "StyleGAN2 `mix`: w rows taken from the 
 flags.DEFINE_string("inception_weights", None, "Local InceptionV3 weights file for evaluating colour images (never downloaded).")
 flags.DEFINE_string("vqvae_dir", None, "A trained VQ-VAE-2 directory (for `--model=vqvae2_prior`).")
 flags.DEFINE_string("direction", "a2b", "CycleGAN translation direction for `translate` (a2b or b2a).")
+flags.DEFINE_string("text", None, "Captions for text-to-image `generate`, separated by |.")
 flags.DEFINE_string("style", None, "A style image for SPADE's `translate` (needs its style encoder).")
 flags.DEFINE_integer("scene", 0, "Test window to predict for `predict` (trajectory models).")
 flags.DEFINE_string("host", "127.0.0.1", "Address the app binds to (127.0.0.1: this machine only).")
@@ -83,6 +85,7 @@ VERBS = {
     "video": "keras_gen.cli.video",
     "style": "keras_gen.cli.style",
     "trajectory": "keras_gen.cli.trajectory",
+    "text": "keras_gen.cli.text",
 }
 APPS = {
     "vae": "apps.vae_app",
@@ -92,6 +95,7 @@ APPS = {
     "video": "apps.video_app",
     "style": "apps.style_app",
     "trajectory": "apps.trajectory_app",
+    "text": "apps.text_app",
 }
 SHIPPED_APP = "apps.shipped_app"  # `keras-gen app` with no model: every model in saved_models/, a tab each
 
