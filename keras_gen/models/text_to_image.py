@@ -295,14 +295,11 @@ class TextToImageGAN(AdversarialModel):
     # saving
 
     def save_own_variables(self, store):
-        super().save_own_variables(store)
-        store["seed_generator_state"] = ops.convert_to_numpy(self.seed_generator.state)
+        super().save_own_variables(store)  # with the trainer's own seed generator (AdversarialModel)
         store["conditioning_seed_state"] = ops.convert_to_numpy(self.conditioning.seed_generator.state)
 
     def load_own_variables(self, store):
         store = {key: store[key] for key in store.keys()}
-        if "seed_generator_state" in store:
-            self.seed_generator.state.assign(store.pop("seed_generator_state"))
         if "conditioning_seed_state" in store:
             self.conditioning.seed_generator.state.assign(store.pop("conditioning_seed_state"))
         super().load_own_variables(store)
