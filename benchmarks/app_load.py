@@ -23,6 +23,7 @@ from provenance import provenance  # noqa: E402  (benchmarks/, the script's own 
 
 flags.DEFINE_integer("users", 8, "Concurrent users.")
 flags.DEFINE_integer("calls", 10, "Calls of each endpoint per user.")
+flags.DEFINE_bool("distinct_seeds", False, "Each user sends its own seed (its index) instead of the default.")
 flags.DEFINE_string("result", "benchmarks/results/app_load.json", "Where to write the JSON result.")
 FLAGS = flags.FLAGS
 
@@ -37,7 +38,9 @@ def endpoint_arguments(client, picture):
         for parameter in info["parameters"]:
             default = parameter.get("parameter_default")
             kind = parameter.get("python_type", {}).get("type", "")
-            if "filepath" in kind or "ImageData" in kind or "Dict(" in kind:
+            if kind.startswith("dict(background"):  # an image editor / sketchpad value
+                values.append({"background": handle_file(picture), "layers": [], "composite": handle_file(picture)})
+            elif "filepath" in kind:
                 values.append(handle_file(picture))
             elif parameter.get("parameter_has_default"):
                 values.append(default)
@@ -65,15 +68,23 @@ def main(argv):
     demo, port = build_app(), free_port()
     launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
     url = f"http://127.0.0.1:{port}/"
-    endpoints = endpoint_arguments(Client(url, verbose=False), picture)
+    first = Client(url, verbose=False)
+    endpoints = endpoint_arguments(first, picture)
+    names = {name: [p["parameter_name"] for p in info["parameters"]]
+             for name, info in first.view_api(return_format="dict", print_info=False)["named_endpoints"].items()}
     latencies = {name: [] for name in endpoints}
     errors = {name: [] for name in endpoints}
     lock = threading.Lock()
+
+    seed_positions = {name: [i for i, parameter in enumerate(parameters) if "seed" in parameter]
+                      for name, parameters in names.items()}
 
     def user(index):
         client = Client(url, verbose=False)
         for _ in range(FLAGS.calls):
             for name, values in endpoints.items():
+                if FLAGS.distinct_seeds:
+                    values = [index if i in seed_positions[name] else value for i, value in enumerate(values)]
                 start = time.perf_counter()
                 try:
                     client.predict(*values, api_name=name)
@@ -99,7 +110,7 @@ def main(argv):
             "calls": len(seconds) + len(errors[name]), "errors": len(errors[name]), "error_messages": errors[name][:5],
             **({f"p{q}_seconds": round(float(np.percentile(seconds, q)), 3) for q in (50, 90, 99)} if len(seconds) else {}),
         }
-    result = {**record, "users": FLAGS.users, "calls_per_endpoint_per_user": FLAGS.calls, "wall_seconds": round(wall, 1),
+    result = {**record, "users": FLAGS.users, "distinct_seeds": FLAGS.distinct_seeds, "calls_per_endpoint_per_user": FLAGS.calls, "wall_seconds": round(wall, 1),
               "total_calls": sum(item["calls"] for item in per_endpoint.values()),
               "total_errors": sum(item["errors"] for item in per_endpoint.values()), "endpoints": per_endpoint}
     os.makedirs(os.path.dirname(FLAGS.result), exist_ok=True)
