@@ -121,6 +121,13 @@ def _text2image(result):
             f"{100 * result['real_r_precision']:.1f}%)")
 
 
+def _app_load(result):
+    slowest = max(item.get("p99_seconds", 0.0) for item in result["endpoints"].values())
+    return (f"{result['users']} concurrent gradio_client users x {result['calls_per_endpoint_per_user']} calls of each of "
+            f"{len(result['endpoints'])} endpoints of the one-page app: {result['total_errors']} errors in "
+            f"{result['total_calls']} calls; slowest endpoint p99 {slowest:.2f} s")
+
+
 # (what, result file under benchmarks/results/, summary of its numbers)
 ROWS = [
     ("default VAE", "vae_mnist5k.json", _vae),
@@ -140,6 +147,7 @@ ROWS = [
     ("text to image", "text2image.json", _text2image),
     ("photo patches", "photo_patches_swd.json", _photo_patches),
     ("CycleGAN on a folder", "cyclegan_folder.json", _cyclegan_folder),
+    ("app under load", "app_load.json", _app_load),
     ("speed", "speed.json", _speed),
     ("speed, timed around fit() calls", "speed_fit_calls.json", _speed),
 ]
