@@ -1,6 +1,9 @@
 """What every Gradio app shares: telling exports from model directories, showing images, launching."""
 
+import functools
+import hashlib
 import os
+import tempfile
 
 import numpy as np
 
@@ -63,8 +66,79 @@ def parse_seeds(text, name):
     return seeds
 
 
+MAX_SERVED_IMAGES = 256  # image files kept in the hand-off folder below; older ones are removed
+
+
+@functools.cache
+def _served_folder():
+    return tempfile.mkdtemp(prefix="keras_gen_images_")
+
+
+def image_file(image):
+    """Writes an (H, W[, C]) image array as a PNG named by its content and returns the path, atomically.
+
+    Gradio saves an array output into its cache by rewriting the file named by the content's hash on every call, so
+    two users who get the same picture at once (same seed) race: one's download can read the file while the other's
+    write has just truncated it ("peer closed connection ... received 0 bytes"). A file path output is instead copied
+    into the cache under a temporary name and renamed into place. Here too the PNG is written to a temporary name and
+    renamed, so every reader sees a whole file. The folder keeps the newest `MAX_SERVED_IMAGES` files.
+    """
+    from PIL import Image
+
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        image = np.clip(np.rint(image.astype(np.float64) * 255.0), 0, 255).astype(np.uint8)  # [0, 1] floats
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    folder = _served_folder()
+    digest = hashlib.sha256(np.ascontiguousarray(image).tobytes() + repr(image.shape).encode()).hexdigest()
+    path = os.path.join(folder, f"{digest[:32]}.png")
+    if not os.path.exists(path):
+        handle, staging = tempfile.mkstemp(dir=folder, prefix=".staging_", suffix=".png")
+        with os.fdopen(handle, "wb") as f:
+            Image.fromarray(image).save(f, format="PNG")
+        os.replace(staging, path)
+    else:
+        os.utime(path)  # newest again, so the pruning below keeps it
+    files = sorted((entry for entry in os.scandir(folder) if entry.name.endswith(".png") and entry.name[0] != "."),
+                   key=lambda entry: entry.stat().st_mtime)
+    for entry in files[:-MAX_SERVED_IMAGES]:
+        try:
+            os.remove(entry.path)
+        except FileNotFoundError:  # another request pruned it first
+            pass
+    return path
+
+
+def _images_as_files(block_fn, image_outputs):
+    """Wraps an event function so its array values bound for `gr.Image` outputs are handed over as PNG files."""
+    fn = block_fn.fn
+    single = len(block_fn.outputs) == 1
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        result = fn(*args, **kwargs)
+        values = [result] if single else list(result)
+        values = [image_file(value) if is_image and isinstance(value, np.ndarray) else value
+                  for value, is_image in zip(values, image_outputs)]
+        return values[0] if single else type(result)(values) if isinstance(result, tuple) else values
+
+    block_fn.fn = wrapped
+
+
 def launch(demo, host, port, **launch_options):
-    """Serves `demo` with a bounded queue, a per-event concurrency limit and an upload size cap."""
+    """Serves `demo` with a bounded queue, a per-event concurrency limit and an upload size cap.
+
+    Every event whose outputs include images returns them as files written atomically (`image_file`), which keeps
+    concurrent identical requests from reading each other's half-written picture.
+    """
+    import gradio as gr
+
+    for block_fn in demo.fns.values():
+        image_outputs = [isinstance(output, gr.Image) for output in block_fn.outputs]
+        if block_fn.fn is not None and any(image_outputs) and not getattr(block_fn.fn, "_keras_gen_files", False):
+            _images_as_files(block_fn, image_outputs)
+            block_fn.fn._keras_gen_files = True
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)
     return demo.launch(server_name=host, server_port=port, max_file_size=MAX_UPLOAD, **launch_options)
 
