@@ -25,9 +25,10 @@ from absl import app, flags  # noqa: E402
 flags.DEFINE_string("models", "pix2pix,srgan,spade,cyclegan", "Families to run, comma-separated.")
 flags.DEFINE_integer("steps", 0, "Training steps per model (0: each model's default below).")
 flags.DEFINE_integer("batch_size", 16, "Batch size.")
+flags.DEFINE_string("result", "benchmarks/results/translation.json", "Where to write the JSON (grids beside it).")
 FLAGS = flags.FLAGS
 
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+from provenance import provenance  # noqa: E402  (benchmarks/, the script's own folder)
 # Steps per model: chosen so the four together take ~15-20 minutes on 2 shared CPU cores.
 DEFAULT_STEPS = {"pix2pix": 600, "srgan": 600, "spade": 400, "cyclegan": 400}
 EPOCHS = 4
@@ -46,7 +47,7 @@ def run_one(name, steps, batch_size, workdir):
     model = train(config, verbose=2)
     train_seconds = time.time() - start
     metrics = family.evaluate_run(model, config, num_examples=500)
-    save_grid(sample_images(model, 0, 0), os.path.join(RESULTS, f"translation_{name}.png"), ncols=6, scale=3)
+    save_grid(sample_images(model, 0, 0), os.path.join(os.path.dirname(FLAGS.result), f"translation_{name}.png"), ncols=6, scale=3)
     metrics.update({"train_steps": config.steps_per_epoch * EPOCHS, "batch_size": batch_size,
                     "train_seconds": round(train_seconds, 1)})
     return metrics
@@ -54,14 +55,14 @@ def run_one(name, steps, batch_size, workdir):
 
 def main(argv):
     del argv
-    os.makedirs(RESULTS, exist_ok=True)
-    results = {}
+    os.makedirs(os.path.dirname(os.path.abspath(FLAGS.result)), exist_ok=True)
+    results = provenance()
     with tempfile.TemporaryDirectory() as workdir:
         for name in [m for m in FLAGS.models.split(",") if m]:
             steps = FLAGS.steps or DEFAULT_STEPS[name]
             results[name] = run_one(name, steps, FLAGS.batch_size, workdir)
             print(json.dumps({name: results[name]}, sort_keys=True), flush=True)
-            with open(os.path.join(RESULTS, "translation.json"), "w") as f:
+            with open(FLAGS.result, "w") as f:
                 json.dump(results, f, indent=2, sort_keys=True)
 
 
