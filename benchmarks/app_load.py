@@ -5,7 +5,8 @@
 Serves `keras-gen app` (every shipped model, `apps/shipped_app.py`) with the same queue and limits as the CLI
 (`apps.common.launch`), then starts `--users` threads; each opens its own client and calls every named endpoint
 `--calls` times with valid arguments. Reports, per endpoint, the number of calls, errors, and latency percentiles
-(the time a user waits, queueing included) to `benchmarks/results/app_load.json`.
+(the time a user waits, queueing included) to `benchmarks/results/app_load.json`; before the load, it records the
+app's start-up time (imports, loading every shipped model, serving) and each endpoint's first call on the fresh server.
 """
 
 import json
@@ -65,11 +66,18 @@ def main(argv):
     digit[6:22, 12:16] = 255
     Image.fromarray(digit).save(picture)
 
+    start = time.perf_counter()
     demo, port = build_app(), free_port()
     launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    startup = time.perf_counter() - start
     url = f"http://127.0.0.1:{port}/"
     first = Client(url, verbose=False)
     endpoints = endpoint_arguments(first, picture)
+    first_calls = {}  # one visitor on a fresh server: what the first user of each endpoint waits
+    for name, values in endpoints.items():
+        begin = time.perf_counter()
+        first.predict(*values, api_name=name)
+        first_calls[name] = round(time.perf_counter() - begin, 3)
     names = {name: [p["parameter_name"] for p in info["parameters"]]
              for name, info in first.view_api(return_format="dict", print_info=False)["named_endpoints"].items()}
     latencies = {name: [] for name in endpoints}
@@ -111,6 +119,7 @@ def main(argv):
             **({f"p{q}_seconds": round(float(np.percentile(seconds, q)), 3) for q in (50, 90, 99)} if len(seconds) else {}),
         }
     result = {**record, "users": FLAGS.users, "distinct_seeds": FLAGS.distinct_seeds, "calls_per_endpoint_per_user": FLAGS.calls, "wall_seconds": round(wall, 1),
+              "startup_seconds": round(startup, 1), "first_call_seconds": first_calls,
               "total_calls": sum(item["calls"] for item in per_endpoint.values()),
               "total_errors": sum(item["errors"] for item in per_endpoint.values()), "endpoints": per_endpoint}
     os.makedirs(os.path.dirname(FLAGS.result), exist_ok=True)

@@ -125,7 +125,9 @@ def _app_load(result):
     slowest = max(item.get("p99_seconds", 0.0) for item in result["endpoints"].values())
     return (f"{result['users']} concurrent gradio_client users x {result['calls_per_endpoint_per_user']} calls of each of "
             f"{len(result['endpoints'])} endpoints of the one-page app: {result['total_errors']} errors in "
-            f"{result['total_calls']} calls; slowest endpoint p99 {slowest:.2f} s")
+            f"{result['total_calls']} calls; slowest endpoint p99 {slowest:.2f} s"
+            + (f"; start-up {result['startup_seconds']:.0f} s, slowest first call "
+               f"{max(result['first_call_seconds'].values()):.2f} s" if "first_call_seconds" in result else ""))
 
 
 # (what, result file under benchmarks/results/, summary of its numbers)
