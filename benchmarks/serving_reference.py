@@ -91,7 +91,7 @@ def body_command(signature, inputs):
     parts = []
     for name, value in inputs.items():
         array = np.asarray(value)
-        if array.ndim >= 3 and np.all(array == array.flat[0]):
+        if array.size > 8 and np.all(array == array.flat[0]):  # a constant array: [[v] * n] * m
             expression = repr(array.flat[0].item())
             for size in reversed(array.shape):
                 expression = f"[{expression}] * {size}"

@@ -17,10 +17,13 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SAVED_MODELS = os.path.join(REPO_ROOT, "saved_models")
 MAX_TOTAL_BYTES = 60 * 1024 * 1024  # the folder travels with every clone
 
-# (name, training run, result JSON whose provenance and metrics belong to that run, metric keys to record)
+# (name, training run, result JSON whose provenance and metrics belong to that run, metric keys to record); a
+# result JSON that holds several runs (gan_mnist*.json: one entry per model) is named as "path.json#entry".
 SHIPPED = [
     ("vae_mnist_5k", "runs/benchmark_vae", "benchmarks/results/vae_mnist5k.json",
      ("test_elbo_nats", "iw_log_likelihood_nats", "fd")),
+    ("dcgan_mnist_5k", "runs/benchmark_gan_refactor/dcgan", "benchmarks/results/gan_mnist_dcgan_refactor.json#dcgan",
+     ("fd", "confident_fraction", "classes_covered")),
 ]
 
 
@@ -37,8 +40,10 @@ def ship(name, run_dir, result_path, metric_keys):
     if os.path.exists(export_dir):
         subprocess.run(["rm", "-r", export_dir], check=True)
     subprocess.run([sys.executable, "-m", "keras_gen", *command[1:]], cwd=REPO_ROOT, check=True)
-    with open(os.path.join(REPO_ROOT, result_path)) as f:
+    result_file, _, entry = result_path.partition("#")
+    with open(os.path.join(REPO_ROOT, result_file)) as f:
         result = json.load(f)
+    result = result[entry] if entry else result
     metadata = read_metadata(export_dir)
     return {
         "name": name,
