@@ -144,7 +144,7 @@ def launch(demo, host, port, **launch_options):
 
 
 def serve(build_app):
-    """`python -m apps.<name> --path=DIR [--host] [--port]`: builds the app for DIR and serves it."""
+    """`python -m keras_gen_apps.<name> --path=DIR [--host] [--port]`: builds the app for DIR and serves it."""
     from absl import app, flags
 
     flags.DEFINE_string("path", None, "A model directory or an export.", required=True)

@@ -1,13 +1,13 @@
 """Gradio app for a trained GAN: samples, class-conditional samples, interpolation, latent vector arithmetic.
 
-    keras-gen app --model_dir=runs/dcgan          # or: python -m apps.gan_app --path=<model dir or export>
+    keras-gen app --model_dir=runs/dcgan          # or: python -m keras_gen_apps.gan_app --path=<model dir or export>
 """
 
 
 import gradio as gr
 import numpy as np
 
-from apps.common import is_export, parse_seeds, preview, seed_input, serve
+from keras_gen_apps.common import is_export, parse_seeds, preview, seed_input, serve
 from keras_gen.export.gan import GANEndpoints
 from keras_gen.latent import arithmetic
 from keras_gen.latent.interpolation import interpolate

@@ -1,6 +1,6 @@
 """One page for every shipped model: a tab per entry of `saved_models/MANIFEST.json`, each its group's app.
 
-    keras-gen app                                  # or: python -m apps.shipped_app [--path=saved_models]
+    keras-gen app                                  # or: python -m keras_gen_apps.shipped_app [--path=saved_models]
 """
 
 import importlib
@@ -9,7 +9,7 @@ import os
 
 import gradio as gr
 
-from apps.common import serve
+from keras_gen_apps.common import serve
 
 SAVED_MODELS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "saved_models")
 

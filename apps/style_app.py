@@ -1,13 +1,13 @@
 """Gradio app for a trained StyleGAN2: samples with a truncation slider, the style-mixing grid, interpolation in W,
 and a truncation sweep.
 
-    keras-gen app --model_dir=runs/stylegan2      # or: python -m apps.style_app --path=<model dir or export>
+    keras-gen app --model_dir=runs/stylegan2      # or: python -m keras_gen_apps.style_app --path=<model dir or export>
 """
 
 import gradio as gr
 import numpy as np
 
-from apps.common import is_export, parse_seeds, preview, seed_input, serve
+from keras_gen_apps.common import is_export, parse_seeds, preview, seed_input, serve
 from keras_gen.export.style import StyleEndpoints
 from keras_gen.latent.style import interpolate_styles, style_mixing_grid, truncation_sweep
 

@@ -1,11 +1,11 @@
 """Gradio app for a trained text-to-image model: a caption and a count -> images.
 
-    keras-gen app --model_dir=runs/text2image     # or: python -m apps.text_app --path=<model dir or export>
+    keras-gen app --model_dir=runs/text2image     # or: python -m keras_gen_apps.text_app --path=<model dir or export>
 """
 
 import gradio as gr
 
-from apps.common import is_export, preview, seed_input, serve
+from keras_gen_apps.common import is_export, preview, seed_input, serve
 from keras_gen.export.text_to_image import TextToImageEndpoints
 
 PREVIEW_SCALE = 4

@@ -1,13 +1,13 @@
 """Gradio app for a trained trajectory model (Social GAN): pick a test scene, see K predicted futures.
 
-    keras-gen app --model_dir=runs/social_gan     # or: python -m apps.trajectory_app --path=<model dir or export>
+    keras-gen app --model_dir=runs/social_gan     # or: python -m keras_gen_apps.trajectory_app --path=<model dir or export>
 
 The scenes are the test windows of the run's dataset (an export, which records no dataset: the simulated crowds).
 """
 
 import gradio as gr
 
-from apps.common import is_export, seed_input, serve
+from keras_gen_apps.common import is_export, seed_input, serve
 from keras_gen.data import trajectories
 from keras_gen.export.social_gan import SocialGANEndpoints
 from keras_gen.utils.trajectory_plot import render_scene

@@ -1,7 +1,7 @@
 """Gradio app for image-conditioned models: upload or draw an image (pix2pix, SRGAN, CycleGAN both ways), or
 paint a label map (SPADE), and see the translation.
 
-    keras-gen app --model_dir=runs/pix2pix        # or: python -m apps.translation_app --path=saved_models/spade
+    keras-gen app --model_dir=runs/pix2pix        # or: python -m keras_gen_apps.translation_app --path=saved_models/spade
 
 Inputs of another size are resized to the model's input size (the app shows the resized input); nothing is
 cropped.
@@ -12,8 +12,8 @@ import gradio as gr
 import numpy as np
 
 from keras_gen.export.translation import TranslationEndpoints
-from apps.common import is_export, preview, seed_input, serve
-from apps.common import picture as picture_value
+from keras_gen_apps.common import is_export, preview, seed_input, serve
+from keras_gen_apps.common import picture as picture_value
 from keras_gen.utils.images import prepare_image
 
 PREVIEW_SIZE = 256  # pixels on screen for every image shown

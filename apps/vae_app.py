@@ -1,6 +1,6 @@
 """Gradio app for a trained VAE: latent sliders, encode-edit-decode of an uploaded or drawn digit, traversals.
 
-    keras-gen app --model_dir=runs/vae            # or: python -m apps.vae_app --path=saved_models/vae_mnist_5k
+    keras-gen app --model_dir=runs/vae            # or: python -m keras_gen_apps.vae_app --path=saved_models/vae_mnist_5k
 """
 
 import inspect
@@ -10,8 +10,8 @@ import numpy as np
 
 from keras_gen.export.vae import VAEEndpoints
 from keras_gen.latent import tools
-from apps.common import is_export, preview, seed_input, serve
-from apps.common import picture as picture_value
+from keras_gen_apps.common import is_export, preview, seed_input, serve
+from keras_gen_apps.common import picture as picture_value
 from keras_gen.utils.images import prepare_image
 
 MAX_SLIDERS = 20

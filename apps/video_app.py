@@ -1,6 +1,6 @@
 """Gradio app for a trained video GAN: clips as an animated GIF and a frame strip.
 
-    keras-gen app --model_dir=runs/video_gan      # or: python -m apps.video_app --path=<model dir or export>
+    keras-gen app --model_dir=runs/video_gan      # or: python -m keras_gen_apps.video_app --path=<model dir or export>
 """
 
 import os
@@ -9,7 +9,7 @@ import tempfile
 import gradio as gr
 import numpy as np
 
-from apps.common import is_export, seed_input, serve
+from keras_gen_apps.common import is_export, seed_input, serve
 from keras_gen.export.video import VideoEndpoints
 from keras_gen.utils.video import frame_strip, save_gif
 

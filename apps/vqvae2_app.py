@@ -1,7 +1,7 @@
 """Gradio app for a trained VQ-VAE-2: class-conditional samples from the PixelCNN priors, and reconstructions
 of an uploaded or drawn digit with its two code grids.
 
-    keras-gen app --model_dir=runs/vqvae2_prior     # or: python -m apps.vqvae2_app --path=saved_models/vqvae2
+    keras-gen app --model_dir=runs/vqvae2_prior     # or: python -m keras_gen_apps.vqvae2_app --path=saved_models/vqvae2
 """
 
 
@@ -9,7 +9,7 @@ import gradio as gr
 import numpy as np
 
 from keras_gen.export.vqvae2 import VQVAE2Endpoints
-from apps.common import is_export, picture, preview, seed_input, serve
+from keras_gen_apps.common import is_export, picture, preview, seed_input, serve
 from keras_gen.utils.images import prepare_image
 from keras_gen.utils.labels import parse_labels
 

@@ -56,8 +56,8 @@ def main(argv):
     from gradio_client import Client
     from PIL import Image
 
-    from apps.common import launch
-    from apps.shipped_app import build_app
+    from keras_gen_apps.common import launch
+    from keras_gen_apps.shipped_app import build_app
     from tests.apps.serving import free_port
 
     record = provenance()

@@ -6,8 +6,8 @@ import os
 import numpy as np
 import pytest
 
-from apps.common import launch
-from apps.shipped_app import SAVED_MODELS, build_app, read_manifest
+from keras_gen_apps.common import launch
+from keras_gen_apps.shipped_app import SAVED_MODELS, build_app, read_manifest
 from keras_gen.cli import APPS
 from keras_gen.export.vae import VAEEndpoints
 from tests.apps.serving import free_port, read

@@ -88,16 +88,16 @@ VERBS = {
     "text": "keras_gen.cli.text",
 }
 APPS = {
-    "vae": "apps.vae_app",
-    "gan": "apps.gan_app",
-    "vqvae2": "apps.vqvae2_app",
-    "translation": "apps.translation_app",
-    "video": "apps.video_app",
-    "style": "apps.style_app",
-    "trajectory": "apps.trajectory_app",
-    "text": "apps.text_app",
+    "vae": "keras_gen_apps.vae_app",
+    "gan": "keras_gen_apps.gan_app",
+    "vqvae2": "keras_gen_apps.vqvae2_app",
+    "translation": "keras_gen_apps.translation_app",
+    "video": "keras_gen_apps.video_app",
+    "style": "keras_gen_apps.style_app",
+    "trajectory": "keras_gen_apps.trajectory_app",
+    "text": "keras_gen_apps.text_app",
 }
-SHIPPED_APP = "apps.shipped_app"  # `keras-gen app` with no model: every model in saved_models/, a tab each
+SHIPPED_APP = "keras_gen_apps.shipped_app"  # `keras-gen app` with no model: every model in saved_models/, a tab each
 
 
 class UsageError(ValueError):
@@ -190,7 +190,7 @@ def run_command(command):
 
 def _launch_app():
     """`--model_dir`: that run's app; `--export_dir`: that export's app; neither: every shipped model, a tab each."""
-    from apps.common import launch
+    from keras_gen_apps.common import launch
 
     if FLAGS.model_dir:
         from keras_gen.families import get_family

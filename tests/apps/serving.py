@@ -7,7 +7,7 @@ import socket
 import numpy as np
 from PIL import Image
 
-from apps.common import launch
+from keras_gen_apps.common import launch
 
 
 def free_port():
@@ -25,7 +25,7 @@ def serve(app_name, source):
     """
     from gradio_client import Client
 
-    app = importlib.import_module(f"apps.{app_name}")
+    app = importlib.import_module(f"keras_gen_apps.{app_name}")
     demo = app.build_app(source)
     port = free_port()
     launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True, show_error=True)

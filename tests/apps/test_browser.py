@@ -123,8 +123,8 @@ def test_every_tab_of_the_app_works_in_a_browser(group, browser, family_run, tmp
 
 def test_the_shipped_models_page_works_in_a_browser(browser, tmp_path):
     """`keras-gen app` with no arguments: every shipped model's tab, and every tab inside it, used as above."""
-    from apps.common import launch
-    from apps.shipped_app import build_app, read_manifest
+    from keras_gen_apps.common import launch
+    from keras_gen_apps.shipped_app import build_app, read_manifest
     from tests.apps.serving import free_port
 
     screenshots = os.environ.get("KERAS_GEN_SCREENSHOTS") or str(tmp_path)

@@ -1,4 +1,4 @@
-"""apps/common.py: images handed to Gradio as whole files, seeds and seed lists bounded."""
+"""apps/common.py (installed as keras_gen_apps.common): images handed to Gradio as whole files, seeds and seed lists bounded."""
 
 import os
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from apps import common
+from keras_gen_apps import common
 
 
 def test_image_file_writes_the_array_as_png_named_by_content():

@@ -40,7 +40,7 @@ def test_painted_label_map_is_read_by_grey_level_and_rendered(served, tmp_path):
 
 
 def test_palette_and_label_map_reading():
-    from apps.translation_app import label_map_from_picture, palette
+    from keras_gen_apps.translation_app import label_map_from_picture, palette
 
     assert palette(3) == ["#000000", "#808080", "#ffffff"]
     picture = np.array([[0, 100, 200, 255]], np.uint8)
