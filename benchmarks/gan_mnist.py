@@ -28,6 +28,7 @@ from absl import app, flags  # noqa: E402
 flags.DEFINE_list("models", ["dcgan", "cgan"], "GAN families to train.")
 flags.DEFINE_integer("epochs", 25, "Maximum training epochs per model (70 steps each at batch 64).")
 flags.DEFINE_float("budget_minutes", 6.5, "Wall-time budget per model; training stops after the epoch that exceeds it.")
+flags.DEFINE_integer("steps_per_epoch", 0, "Train steps per epoch (0: one pass over the training digits).")
 flags.DEFINE_integer("batch_size", 64, "Batch size.")
 flags.DEFINE_string("options", "", "Family options, key=value,... (applied to every model).")
 flags.DEFINE_integer("num_samples", 1000, "Samples scored per model.")
@@ -86,6 +87,7 @@ def main(argv):
     for name in FLAGS.models:
         print(f"{name}: training", flush=True)
         config = TrainConfig(model=name, dataset="mnist_5k", epochs=FLAGS.epochs, batch_size=FLAGS.batch_size,
+                             steps_per_epoch=FLAGS.steps_per_epoch or None,
                              output_dir=os.path.join(FLAGS.output_dir, name), sample_every=5,
                              options=parse_options(FLAGS.options))
         budget = TimeBudget(FLAGS.budget_minutes * 60)

@@ -52,7 +52,7 @@ class Step:
 
 
 GAN_RECIPE = ["--epochs=60", "--budget_minutes=10", "--options=base_filters=32"]
-GAN_QUICK = ["--epochs=1", "--budget_minutes=0.5", "--num_samples=100"]
+GAN_QUICK = ["--epochs=1", "--steps_per_epoch=3", "--budget_minutes=0.5", "--num_samples=100"]
 VQ_QUICK = ["--epochs=1", "--prior_epochs=1", "--num_samples=100", "--sample_batch=10",
             "--output_dir={quick_dir}/runs/vqvae2"]  # the three VQ-VAE-2 steps share stage 1 (and stage 2)
 
@@ -61,6 +61,8 @@ VQ_QUICK = ["--epochs=1", "--prior_epochs=1", "--num_samples=100", "--sample_bat
 STEPS = [
     Step("vae_mnist5k.json", "benchmarks/vae_mnist5k.py", quick=["--epochs=1", "--iw_samples=5"]),
     Step("optimal_discriminator.json", "benchmarks/optimal_discriminator.py", quick=["--steps=50"], output_dir=False),
+    Step("saturation.json", "benchmarks/saturation.py", [],
+         ["--logged_steps=3", "--budget_minutes=0.1", "--epochs=1", "--num_samples=100"]),
     Step("gan_mnist.json", "benchmarks/gan_mnist.py", ["--models=dcgan,cgan", *GAN_RECIPE], GAN_QUICK),
     Step("gan_mnist_dcgan_refactor.json", "benchmarks/gan_mnist.py",
          ["--models=dcgan", "--epochs=60", "--budget_minutes=40", "--options=base_filters=32",
