@@ -55,7 +55,6 @@ def classifier_statistics(images, classifier):
 
 def main(argv):
     del argv
-    import keras
 
     from keras_gen.families.gan import sample_images
     from keras_gen.metrics.classifier import load_mnist_classifier
@@ -64,21 +63,11 @@ def main(argv):
     from keras_gen.families import train
     from keras_gen.utils.images import save_grid
     from keras_gen.utils.labels import cycle_labels
+    from budget import TimeBudget
     from provenance import provenance
 
     started = provenance()  # the tree as it was when the run began (the code that ran)
 
-    class TimeBudget(keras.callbacks.Callback):
-        def __init__(self, seconds):
-            super().__init__()
-            self.seconds, self.start, self.epochs = seconds, time.time(), 0
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.epochs = epoch + 1
-            print(f"  epoch {epoch + 1}: {time.time() - self.start:.0f} s, "
-                  + ", ".join(f"{k}={float(v):.3f}" for k, v in sorted((logs or {}).items())), flush=True)
-            if time.time() - self.start > self.seconds:
-                self.model.stop_training = True
 
     classifier = load_mnist_classifier()
     real_images, real_labels = load_real_images("mnist_5k", "test")

@@ -39,13 +39,13 @@ EVAL_RESERVE_SECONDS = 120  # per model: sampling 20 futures of every test windo
 
 def main(argv):
     del argv
-    import keras
 
     from keras_gen.data import trajectories
     from keras_gen.export.social_gan import SocialGANEndpoints
     from keras_gen.families import train
     from keras_gen.metrics.trajectory import evaluate_predictions
     from keras_gen.training.config import TrainConfig, parse_options
+    from budget import TimeBudget
     from provenance import provenance
 
     started = provenance()
@@ -54,17 +54,6 @@ def main(argv):
     train_windows = trajectories.load_windows("crowds_sim", "train")
     print(f"data: {len(train_windows)} train, {len(test)} test windows ({time.time() - run_start:.0f} s)", flush=True)
 
-    class TimeBudget(keras.callbacks.Callback):
-        def __init__(self, deadline):
-            super().__init__()
-            self.deadline, self.start, self.epochs = deadline, time.time(), 0
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.epochs = epoch + 1
-            print(f"  epoch {epoch + 1}: {time.time() - self.start:.0f} s, "
-                  + ", ".join(f"{k}={float(v):.3f}" for k, v in sorted((logs or {}).items())), flush=True)
-            if time.time() > self.deadline:
-                self.model.stop_training = True
 
     results = {**started, "dataset": "crowds_sim", "train_windows": len(train_windows), "test_windows": len(test),
                "budget_minutes": FLAGS.budget_minutes, "options": FLAGS.options}
@@ -80,7 +69,7 @@ def main(argv):
                              steps_per_epoch=FLAGS.steps_per_epoch, output_dir=os.path.join(FLAGS.output_dir, name),
                              options=options)
         print(f"{name}: training", flush=True)
-        budget = TimeBudget(deadline)
+        budget = TimeBudget(deadline=deadline)
         start = time.time()
         model = train(config, callbacks=[budget], verbose=0)
         train_seconds = time.time() - start

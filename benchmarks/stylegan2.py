@@ -35,7 +35,6 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
-    import keras
     import numpy as np
 
     from keras_gen.export.style import StyleEndpoints
@@ -46,22 +45,12 @@ def main(argv):
     from keras_gen.metrics.evaluate import evaluate_generator, load_real_images
     from keras_gen.training.config import TrainConfig, parse_options
     from keras_gen.utils.images import save_grid
+    from budget import TimeBudget
     from provenance import provenance
 
     started = provenance()
     run_start = time.time()
 
-    class TimeBudget(keras.callbacks.Callback):
-        def __init__(self, seconds):
-            super().__init__()
-            self.seconds, self.start, self.epochs = seconds, time.time(), 0
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.epochs = epoch + 1
-            print(f"  epoch {epoch + 1}: {time.time() - self.start:.0f} s, "
-                  + ", ".join(f"{k}={float(v):.3f}" for k, v in sorted((logs or {}).items())), flush=True)
-            if time.time() - self.start > self.seconds:
-                self.model.stop_training = True
 
     config = TrainConfig(model="stylegan2", dataset="mnist_5k", epochs=FLAGS.epochs, batch_size=FLAGS.batch_size,
                          steps_per_epoch=FLAGS.steps_per_epoch, output_dir=FLAGS.output_dir, sample_every=10,

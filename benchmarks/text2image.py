@@ -34,7 +34,6 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
-    import keras
 
     from keras_gen.families import get_family
     from keras_gen.families.text import generate_images
@@ -42,21 +41,11 @@ def main(argv):
     from keras_gen.training.config import TrainConfig, parse_options
     from keras_gen.training.runner import train
     from keras_gen.utils.images import save_grid
+    from budget import TimeBudget
     from provenance import provenance
 
     started = provenance()
 
-    class TimeBudget(keras.callbacks.Callback):
-        def __init__(self, seconds):
-            super().__init__()
-            self.seconds, self.start, self.epochs = seconds, time.time(), 0
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.epochs = epoch + 1
-            print(f"  epoch {epoch + 1}: {time.time() - self.start:.0f} s, "
-                  + ", ".join(f"{k}={float(v):.3f}" for k, v in sorted((logs or {}).items())), flush=True)
-            if time.time() - self.start > self.seconds:
-                self.model.stop_training = True
 
     family = get_family("text2image")
     config = TrainConfig(model="text2image", dataset="captioned_digits", epochs=FLAGS.epochs,
