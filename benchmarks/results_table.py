@@ -130,6 +130,15 @@ def _app_load(result):
                f"{max(result['first_call_seconds'].values()):.2f} s" if "first_call_seconds" in result else ""))
 
 
+def _saturation(result):
+    summary = result["summary"]
+    norms, d_fake, fd = (summary[key] for key in ("median_gradient_norm_first_50_steps", "mean_d_of_fake_first_50_steps", "fd"))
+    return (f"{result['model']}, same initialization, first 50 steps: median generator gradient norm minimax "
+            f"{norms['minimax']:.3g} vs non-saturating {norms['non_saturating']:.3g} (mean D(G(z)) "
+            f"{d_fake['minimax']:.2f} / {d_fake['non_saturating']:.2f}); FD after {result['budget_minutes']:g} min "
+            f"{fd['minimax']:.1f} vs {fd['non_saturating']:.1f}")
+
+
 # (what, result file under benchmarks/results/, summary of its numbers)
 ROWS = [
     ("default VAE", "vae_mnist5k.json", _vae),
@@ -139,6 +148,7 @@ ROWS = [
     ("SAGAN, WGAN-GP, BigGAN", "gan_mnist_more.json", _gan),
     ("BigGAN, other rates", "gan_mnist_biggan_ttur.json", _gan),
     ("optimal discriminator", "optimal_discriminator.json", _optimal_discriminator),
+    ("saturating vs non-saturating loss", "saturation.json", _saturation),
     ("VQ-VAE-2", "vqvae2_mnist.json", _vqvae2),
     ("VQ-VAE-2, longer prior", "vqvae2_mnist_prior16.json", _vqvae2),
     ("VQ-VAE-2, temperature 0.7", "vqvae2_mnist_t0.7.json", _vqvae2),
