@@ -32,17 +32,27 @@ def test_manifest_lists_every_shipped_export_and_the_folder_stays_small():
         assert all(result[key] == value for key, value in entry["metrics"].items()), entry["name"]
 
 
+# How each group's export draws 8 samples: (signature, inputs, output key). VQ-VAE-2 draws one per label.
+SAMPLE_CALLS = {
+    "vae": ("sample", {"count": 8, "seed": 3}, "images"),
+    "gan": ("sample", {"count": 8, "seed": 3}, "images"),
+    "style": ("sample", {"count": 8, "seed": 3}, "images"),
+    "vqvae2": ("sample", {"labels": list(range(8)), "seed": 3}, "images"),
+    "video": ("sample_video", {"count": 8, "seed": 3}, "videos"),
+}
+
+
 def test_every_shipped_export_loads_without_keras_gen_and_samples():
-    calls = {entry["name"]: entry["path"] for entry in ENTRIES}
+    calls = {entry["name"]: (entry["path"], *SAMPLE_CALLS[entry["group"]]) for entry in ENTRIES}
     out = run_in_fresh_process(f"""
     import json, sys
     import numpy as np
     import tensorflow as tf
 
     out = {{}}
-    for name, path in {calls!r}.items():
+    for name, (path, signature, inputs, key) in {calls!r}.items():
         loaded = tf.saved_model.load(path)
-        images = loaded.signatures["sample"](count=tf.constant(8), seed=tf.constant(3))["images"].numpy()
+        images = loaded.signatures[signature](**{{k: tf.constant(v) for k, v in inputs.items()}})[key].numpy()
         out[name] = {{"signatures": sorted(loaded.signatures), "shape": list(images.shape),
                      "min": float(images.min()), "max": float(images.max()), "mean": float(images.mean())}}
     assert "keras_gen" not in sys.modules
