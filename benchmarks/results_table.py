@@ -53,7 +53,9 @@ def _vqvae2(result):
     stage1, stage2 = result["stage1"], result["stage2"]
     return (f"test reconstruction MSE {stage1['reconstruction_mse']:.5f}; prior samples FD {stage2['sample_fd']:.1f}, "
             f"label accuracy {100 * stage2['sample_label_accuracy']:.1f}% ({stage2['epochs']} prior epochs); "
-            f"{stage2['seconds_per_sampled_batch']:.1f} s per {stage2['sample_batch_size']} samples")
+            f"{stage2['seconds_per_sampled_batch']:.1f} s per {stage2['sample_batch_size']} samples"
+            + (f" (full-grid reference sampler {stage2['reference_seconds_per_sampled_batch']:.1f} s)"
+               if "reference_seconds_per_sampled_batch" in stage2 else ""))
 
 
 def _translation(result):
