@@ -142,6 +142,7 @@ ROWS = [
     ("VQ-VAE-2", "vqvae2_mnist.json", _vqvae2),
     ("VQ-VAE-2, longer prior", "vqvae2_mnist_prior16.json", _vqvae2),
     ("VQ-VAE-2, temperature 0.7", "vqvae2_mnist_t0.7.json", _vqvae2),
+    ("VQ-VAE-2, prior at lr 3e-3 (4 epochs)", "vqvae2_mnist_prior_lr3e-3.json", _vqvae2),
     ("image translation", "translation.json", _translation),
     ("video GAN", "video_gan.json", _video),
     ("StyleGAN2", "stylegan2.json", _stylegan2),
