@@ -53,7 +53,9 @@ def _vqvae2(result):
     stage1, stage2 = result["stage1"], result["stage2"]
     return (f"test reconstruction MSE {stage1['reconstruction_mse']:.5f}; prior samples FD {stage2['sample_fd']:.1f}, "
             f"label accuracy {100 * stage2['sample_label_accuracy']:.1f}% ({stage2['epochs']} prior epochs); "
-            f"{stage2['seconds_per_sampled_batch']:.1f} s per {stage2['sample_batch_size']} samples")
+            f"{stage2['seconds_per_sampled_batch']:.1f} s per {stage2['sample_batch_size']} samples"
+            + (f" (full-grid reference sampler {stage2['reference_seconds_per_sampled_batch']:.1f} s)"
+               if "reference_seconds_per_sampled_batch" in stage2 else ""))
 
 
 def _translation(result):
@@ -152,6 +154,7 @@ ROWS = [
     ("VQ-VAE-2", "vqvae2_mnist.json", _vqvae2),
     ("VQ-VAE-2, longer prior", "vqvae2_mnist_prior16.json", _vqvae2),
     ("VQ-VAE-2, temperature 0.7", "vqvae2_mnist_t0.7.json", _vqvae2),
+    ("VQ-VAE-2, prior at lr 3e-3 (4 epochs)", "vqvae2_mnist_prior_lr3e-3.json", _vqvae2),
     ("image translation", "translation.json", _translation),
     ("video GAN", "video_gan.json", _video),
     ("StyleGAN2", "stylegan2.json", _stylegan2),

@@ -4,7 +4,9 @@
 
 Stage 1 (`vqvae2`): reconstruction MSE on the 500 test digits and the test-set perplexity/usage of both code
 grids (14x14 bottom, 7x7 top). Stage 2 (`vqvae2_prior`): test cross-entropy of both priors, the time to sample
-one batch (top 49 + bottom 196 sequential PixelCNN passes, compiled with tf.function), and, with the shipped
+one batch of `--sample_batch` labels (the priors' cached samplers, each layer computed once per position; also
+the full-grid reference sampler that runs the whole network at each of the 49 + 196 positions, and the exported
+SavedModel's `sample` signature loaded with plain TensorFlow), and, with the shipped
 MNIST classifier (`keras_gen.metrics`), the classifier Fréchet distance and label accuracy of class-conditional
 samples (labels cycling 0-9). Writes benchmarks/results/vqvae2_mnist.json. Sized for ~10 minutes on 2 shared CPUs.
 """
@@ -28,6 +30,7 @@ flags.DEFINE_string("prior_options", "", "Stage-2 family options, key=value,..."
 flags.DEFINE_float("temperature", None, "Sampling temperature of the priors (default: the family's, 1.0).")
 flags.DEFINE_integer("num_samples", 1000, "Class-conditional samples scored by the classifier FD / label accuracy.")
 flags.DEFINE_integer("sample_batch", 100, "Batch size whose sampling time is reported.")
+flags.DEFINE_bool("time_reference", True, "Also time one batch of the full-grid reference sampler (~20-40 s).")
 flags.DEFINE_bool("reuse_stage1", False, "Skip stage-1 training when <output_dir>/vqvae2 holds a trained model.")
 flags.DEFINE_bool("reuse_stage2", False, "Skip stage-2 training when <output_dir>/vqvae2_prior holds a trained model.")
 flags.DEFINE_string("output_dir", "runs/benchmark_vqvae2", "Training output (two subdirectories).")
@@ -37,14 +40,20 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
-    import numpy as np
+    import tempfile
 
+    import numpy as np
+    import tensorflow as tf
+    from provenance import provenance
+
+    from keras_gen.export.vqvae2 import export_vqvae2
     from keras_gen.families import get_family, train
     from keras_gen.training.config import TrainConfig, parse_options
     from keras_gen.training.runner import load_trained
     from keras_gen.utils.images import save_grid
 
-    result = {"dataset": "mnist_5k", "batch_size": FLAGS.batch_size}
+    run_start = time.time()
+    result = {**provenance(), "dataset": "mnist_5k", "batch_size": FLAGS.batch_size}
 
     # Stage 1.
     stage1_dir = os.path.join(FLAGS.output_dir, "vqvae2")
@@ -78,22 +87,43 @@ def main(argv):
 
     temperature = 1.0 if FLAGS.temperature is None else FLAGS.temperature
     labels = np.arange(FLAGS.sample_batch) % 10
-    prior.generate(labels=labels, temperature=temperature, seed=0)  # trace once
-    times = []
-    for seed in range(1, 4):
-        start = time.time()
-        images = np.asarray(prior.generate(labels=labels, temperature=temperature, seed=seed))
-        times.append(time.time() - start)
+
+    def seconds_per_batch(generate, repeats=3):
+        generate(0)  # trace once
+        times = []
+        for seed in range(1, repeats + 1):
+            start = time.time()
+            images = np.asarray(generate(seed))
+            times.append(time.time() - start)
+        return round(float(np.median(times)), 3), images
+
+    sample_seconds, images = seconds_per_batch(
+        lambda seed: prior.generate(labels=labels, temperature=temperature, seed=seed))
     save_grid(images, os.path.join(FLAGS.output_dir, "samples.png"), ncols=10, scale=2)
+    timing = {"seconds_per_sampled_batch": sample_seconds}
+    with tempfile.TemporaryDirectory() as export_dir:
+        export_vqvae2(prior, export_dir)
+        exported = tf.saved_model.load(export_dir).signatures["sample"]
+        timing["export_seconds_per_sampled_batch"], _ = seconds_per_batch(
+            lambda seed: exported(labels=tf.constant(labels, tf.int32), seed=tf.constant(seed))["images"])
+    if FLAGS.time_reference:
+        reference_seconds, reference_images = seconds_per_batch(lambda seed: prior.generate(
+            labels=labels, temperature=temperature, seed=seed, method="reference"), repeats=1)
+        timing["reference_seconds_per_sampled_batch"] = reference_seconds
+        # Same seed, same draws: the cached sampler's images are the reference sampler's.
+        timing["reference_max_abs_image_difference"] = float(np.abs(
+            np.asarray(prior.generate(labels=labels, temperature=temperature, seed=1)) - reference_images).max())
+    print(json.dumps(timing, indent=2), flush=True)
 
     start = time.time()
     prior_config = prior_config.replace(options={**prior_config.options, "temperature": temperature})
     metrics = get_family("vqvae2_prior").evaluate_run(prior, prior_config, num_examples=FLAGS.num_samples)
     result["stage2"] = {
         "epochs": prior_config.epochs, "options": FLAGS.prior_options, "train_seconds": train_seconds,
-        "sample_batch_size": FLAGS.sample_batch, "seconds_per_sampled_batch": round(float(np.median(times)), 3),
+        "sample_batch_size": FLAGS.sample_batch, **timing,
         "eval_seconds": round(time.time() - start, 1), **metrics,
     }
+    result["wall_seconds"] = round(time.time() - run_start, 1)
     os.makedirs(os.path.dirname(FLAGS.result), exist_ok=True)
     with open(FLAGS.result, "w") as f:
         json.dump(result, f, indent=2, sort_keys=True)

@@ -83,8 +83,20 @@ class MaskedConv2D(keras.layers.Layer):
             self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer=self.bias_initializer)
 
     def call(self, inputs):
+        return self._masked_conv(inputs, padding="same")
+
+    def call_window(self, window):
+        """The output at one position (or one row) from the input window around it, for incremental sampling.
+
+        `window` is `(batch, kernel_height, width + kernel_width - 1, channels)`: the zero-padded input rows and
+        columns the kernel covers, as "same" padding would see them. Returns `(batch, 1, width, filters)`, what
+        `call` gives at the window's centre row.
+        """
+        return self._masked_conv(window, padding="valid")
+
+    def _masked_conv(self, inputs, padding):
         kernel = self.kernel * ops.convert_to_tensor(self.mask[:, :, None, None], dtype=self.kernel.dtype)
-        outputs = ops.conv(inputs, ops.cast(kernel, inputs.dtype), strides=1, padding="same")
+        outputs = ops.conv(inputs, ops.cast(kernel, inputs.dtype), strides=1, padding=padding)
         if self.use_bias:
             outputs = outputs + ops.cast(self.bias, outputs.dtype)
         return outputs
@@ -185,25 +197,39 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         return ops.tanh(tanh_part) * ops.sigmoid(sigmoid_part)
 
     def call(self, vertical, horizontal, class_condition=None, spatial_condition=None):
+        vertical_bias, horizontal_bias = self.condition_biases(class_condition, spatial_condition)
+        vertical_features = self.vertical_conv(vertical)  # (batch, height, width, 2 * filters)
+        vertical_out = self.vertical_output(vertical_features, vertical_bias)
+        horizontal_features = self.horizontal_conv(horizontal) + self.vertical_to_horizontal(vertical_features)
+        return vertical_out, self.horizontal_output(horizontal_features, horizontal, horizontal_bias)
+
+    # The steps of `call`, also used one row / one position at a time by `PixelCNNPrior`'s cached sampler.
+
+    def condition_biases(self, class_condition=None, spatial_condition=None):
+        """`(vertical_bias, horizontal_bias)`, each `(batch, 1 or height, 1 or width, 2 * filters)`, or `(0, 0)`."""
         self._check_condition("class_condition", class_condition, self.class_condition_dim)
         self._check_condition("spatial_condition", spatial_condition, self.spatial_condition_channels)
-        vertical_features = self.vertical_conv(vertical)  # (batch, height, width, 2 * filters)
-        horizontal_features = self.horizontal_conv(horizontal) + self.vertical_to_horizontal(vertical_features)
+        if class_condition is None and spatial_condition is None:
+            return 0.0, 0.0
         # One projection for both stacks: (..., 4 * filters) split into a vertical and a horizontal bias.
         biases = 0.0
         if class_condition is not None:
             biases = biases + self.class_projection(class_condition)[:, None, None, :]  # (batch, 1, 1, 4f)
         if spatial_condition is not None:
             biases = biases + self.spatial_projection(spatial_condition)  # (batch, height, width, 4f)
-        if class_condition is not None or spatial_condition is not None:
-            vertical_bias, horizontal_bias = ops.split(biases, 2, axis=-1)
-            vertical_features = vertical_features + vertical_bias
-            horizontal_features = horizontal_features + horizontal_bias
-        vertical_out = self._gate(vertical_features)
-        horizontal_out = self.horizontal_out(self._gate(horizontal_features))
+        vertical_bias, horizontal_bias = ops.split(biases, 2, axis=-1)
+        return vertical_bias, horizontal_bias
+
+    def vertical_output(self, vertical_features, vertical_bias):
+        """Vertical-stack output from its masked-convolution features (and the conditioning bias)."""
+        return self._gate(vertical_features + vertical_bias)
+
+    def horizontal_output(self, horizontal_features, horizontal, horizontal_bias):
+        """Horizontal-stack output from `horizontal_conv(horizontal) + vertical_to_horizontal(vertical features)`."""
+        horizontal_out = self.horizontal_out(self._gate(horizontal_features + horizontal_bias))
         if self.mask_type == "B":
             horizontal_out = horizontal_out + horizontal
-        return vertical_out, horizontal_out
+        return horizontal_out
 
     def _check_condition(self, name, value, size):
         if (value is None) != (size is None):

@@ -350,21 +350,23 @@ class VQVAE2Prior(keras.Model):
     def test_step(self, data):
         return self._record(self._loss_values(data, training=False))
 
-    def sample_codes(self, num_samples=None, labels=None, temperature=1.0, seed=0):
-        """-> `(top_indices, bottom_indices)`; `labels` (batch,) for a class-conditional top prior."""
+    def sample_codes(self, num_samples=None, labels=None, temperature=1.0, seed=0, method="auto"):
+        """-> `(top_indices, bottom_indices)`; `labels` (batch,) for a class-conditional top prior. `method` is
+        `PixelCNNPrior.sample`'s ("auto": each prior's cached sampler; "reference": the full-grid one)."""
         if labels is not None and not self.class_conditional:
             num_samples, labels = tf.shape(labels)[0], None  # unconditional: only the count matters
-        top_indices = self.top_prior.sample(num_samples, labels=labels, temperature=temperature, seed=seed)
+        top_indices = self.top_prior.sample(num_samples, labels=labels, temperature=temperature, seed=seed,
+                                            method=method)
         height, width = self.top_prior.grid_shape
         bottom_indices = self.bottom_prior.sample(
             condition=top_indices, labels=labels if self.bottom_prior.conditional_on_labels else None,
-            temperature=temperature, seed=seed, seed_offset=height * width,
+            temperature=temperature, seed=seed, seed_offset=height * width, method=method,
         )
         return top_indices, bottom_indices
 
-    def generate(self, num_samples=None, labels=None, temperature=1.0, seed=0):
+    def generate(self, num_samples=None, labels=None, temperature=1.0, seed=0, method="auto"):
         """Samples images `(batch, H, W, C)` in [0, 1]: top codes, then bottom codes, then the decoder."""
-        top_indices, bottom_indices = self.sample_codes(num_samples, labels, temperature, seed)
+        top_indices, bottom_indices = self.sample_codes(num_samples, labels, temperature, seed, method)
         return self.vqvae.decode_indices(top_indices, bottom_indices)
 
     def get_config(self):

@@ -5,6 +5,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from tensorflow.core.protobuf import saved_model_pb2
 
 from keras_gen.export.vqvae2 import VQVAE2Endpoints, export_vqvae2
 from keras_gen.metrics.vqvae2 import code_statistics
@@ -205,6 +206,17 @@ def test_export_loads_without_keras_gen(tmp_path):
     np.testing.assert_allclose(result["reconstruct"]["images"], expected, atol=1e-5)
     np.testing.assert_allclose(result["sample"]["images"], prior.generate(labels=np.array([0, 2]), seed=4).numpy(),
                                atol=1e-5)
+    # The export samples with the cached sampler (the full-grid reference loop is not in the SavedModel) and
+    # draws the reference sampler's codes.
+    reference_top, reference_bottom = prior.sample_codes(labels=np.array([0, 2]), seed=4, method="reference")
+    np.testing.assert_array_equal(result["sample"]["top_indices"], reference_top.numpy())
+    np.testing.assert_array_equal(result["sample"]["bottom_indices"], reference_bottom.numpy())
+    saved_model = saved_model_pb2.SavedModel()
+    with open(os.path.join(export_dir, "saved_model.pb"), "rb") as f:
+        saved_model.ParseFromString(f.read())
+    functions = [function.signature.name for function in saved_model.meta_graphs[0].graph_def.library.function]
+    assert any(name.startswith("__inference_sample_") for name in functions)  # CachedSampler.sample
+    assert not any("reference_sample_loop" in name for name in functions)
     # The endpoints wrapper gives the same answers from the export and from the model.
     from_export, from_model = VQVAE2Endpoints(export_dir=export_dir), VQVAE2Endpoints(model=prior)
     np.testing.assert_allclose(from_export.reconstruct(images[:2]), from_model.reconstruct(images[:2]), atol=1e-5)
