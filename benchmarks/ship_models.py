@@ -24,6 +24,8 @@ SHIPPED = [
      ("test_elbo_nats", "iw_log_likelihood_nats", "fd")),
     ("dcgan_mnist_5k", "runs/benchmark_gan_refactor/dcgan", "benchmarks/results/gan_mnist_dcgan_refactor.json#dcgan",
      ("fd", "confident_fraction", "classes_covered")),
+    ("vqvae2_mnist_5k", "runs/prior8", "benchmarks/results/vqvae2_mnist.json#stage2",
+     ("sample_fd", "sample_label_accuracy", "seconds_per_sampled_batch")),
 ]
 
 
@@ -43,7 +45,9 @@ def ship(name, run_dir, result_path, metric_keys):
     result_file, _, entry = result_path.partition("#")
     with open(os.path.join(REPO_ROOT, result_file)) as f:
         result = json.load(f)
+    provenance = {key: result.get(key) for key in ("command", "commit")}
     result = result[entry] if entry else result
+    provenance = {key: result.get(key) or provenance[key] for key in provenance}  # a model's own, else the file's
     metadata = read_metadata(export_dir)
     return {
         "name": name,
@@ -51,7 +55,7 @@ def ship(name, run_dir, result_path, metric_keys):
         "model": metadata["model"],
         "group": metadata["group"],
         "signatures": metadata["signatures"],
-        "trained_by": {"command": result.get("command"), "commit": result.get("commit")},
+        "trained_by": provenance,
         "exported_by": " ".join(command),
         "metrics": {key: result[key] for key in metric_keys},
         "result": result_path,
