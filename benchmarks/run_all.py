@@ -53,7 +53,7 @@ class Step:
 
 GAN_RECIPE = ["--epochs=60", "--budget_minutes=10", "--options=base_filters=32"]
 GAN_QUICK = ["--epochs=1", "--steps_per_epoch=3", "--budget_minutes=0.5", "--num_samples=100"]
-VQ_QUICK = ["--epochs=1", "--prior_epochs=1", "--num_samples=100", "--sample_batch=10",
+VQ_QUICK = ["--epochs=1", "--prior_epochs=1", "--num_samples=100", "--sample_batch=10", "--notime_reference",
             "--output_dir={quick_dir}/runs/vqvae2"]  # the three VQ-VAE-2 steps share stage 1 (and stage 2)
 
 # In dependency order: metrics_floor scores the VAE and DCGAN runs; the VQ-VAE-2 variants reuse its stage 1
