@@ -447,7 +447,7 @@ class ProGAN(AdversarialModel):
         if self.train_function is not None and not force:
             return self.train_function
         compile_phase = super().make_train_function
-        functions = {}
+        functions = {}  # {phase: compiled train function}, also `model.train_function.phases`
 
         def train_function(iterator):
             self._train_phase = self.current_phase()
@@ -456,6 +456,7 @@ class ProGAN(AdversarialModel):
                 functions[self._train_phase], self.train_function = self.train_function, train_function
             return functions[self._train_phase](iterator)
 
+        train_function.phases = functions
         self.train_function = train_function
         return train_function
 
