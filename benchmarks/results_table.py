@@ -88,6 +88,13 @@ def _stylegan2(result):
             f"{result['per_psi']['1']['classes_present']} classes present at psi 1")
 
 
+def _progan(result):
+    growth = result["growth"]
+    return (f"progan, {result['generator_steps']} G steps, grown to {growth['current_resolution']}x"
+            f"{growth['current_resolution']} of {growth['final_resolution']}x{growth['final_resolution']} (level "
+            f"{growth['level']:.2f}): classifier FD {result['fd']:.1f}, {result['classes_present']} classes present")
+
+
 def _social_gan(result):
     pooling, ablation = result["pooling"], result["no_pooling"]
     return (f"social_gan on {result['dataset']} ({pooling['generator_steps']} G steps each): minADE/minFDE (K={pooling['num_samples']}) "
@@ -158,6 +165,7 @@ ROWS = [
     ("image translation", "translation.json", _translation),
     ("video GAN", "video_gan.json", _video),
     ("StyleGAN2", "stylegan2.json", _stylegan2),
+    ("Progressive GAN", "progan.json", _progan),
     ("Social GAN", "social_gan.json", _social_gan),
     ("text to image", "text2image.json", _text2image),
     ("photo patches", "photo_patches_swd.json", _photo_patches),

@@ -111,7 +111,9 @@ class GANEndpoints(Endpoints):
     def _read_model(self, model):
         self.latent_dim = int(model.latent_dim)
         self.num_classes = model.num_classes
-        self.image_shape = tuple(int(d) for d in model.generator.output_shape[1:])
+        # A model whose images are not its generator's output (ProGAN crops them to the dataset's) names their shape.
+        shape = getattr(model, "image_shape", None) or model.generator.output_shape[1:]
+        self.image_shape = tuple(int(d) for d in shape)
         self.prior = model.prior
 
     @property

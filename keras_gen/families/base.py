@@ -177,6 +177,8 @@ class ModelFamily:
         evaluate: `(model, request, options) -> dict` of JSON-able metrics (`keras_gen.metrics.EvalRequest`).
         sample_images: `(model, num, seed) -> float images in [0, 1]` for sample grids during training, or None.
         smoke: the tiny run of this model (`Smoke`).
+        callbacks: `config -> [keras.callbacks.Callback]`, training callbacks of the family's own (ProGAN's
+            per-resolution grids), or None.
     """
 
     name: str
@@ -190,6 +192,7 @@ class ModelFamily:
     evaluate: Callable
     sample_images: Optional[Callable] = None
     smoke: Smoke = Smoke()
+    callbacks: Optional[Callable] = None
 
     def export(self, model, export_dir):
         """Writes a SavedModel of `model` with the family's named signatures to `export_dir`; its metadata names
@@ -243,7 +246,7 @@ def without_options(evaluate):
 
 
 def make_families(group, options_class, recipes, *, default_dataset, make_datasets, signatures, evaluate,
-                  sample_images=None, smoke_dataset=None):
+                  sample_images=None, smoke_dataset=None, callbacks=None):
     """One `ModelFamily` per recipe, the recipe's own fields taking precedence over the family's."""
     return [
         ModelFamily(
@@ -260,6 +263,7 @@ def make_families(group, options_class, recipes, *, default_dataset, make_datase
             smoke=dataclasses.replace(recipe.smoke or Smoke(),
                                       dataset=(recipe.smoke and recipe.smoke.dataset) or smoke_dataset
                                       or recipe.default_dataset or default_dataset),
+            callbacks=callbacks,
         )
         for name, recipe in recipes.items()
     ]

@@ -77,6 +77,15 @@ def wasserstein_generator_loss(fake_logits):
     return -ops.mean(_as_float32(fake_logits))
 
 
+def drift_penalty(real_logits):
+    """E[D(x)^2] on real images: Progressive GAN's drift term (weight epsilon_drift = 0.001 in the paper), which
+    keeps the critic's output near zero so the Wasserstein loss cannot drift without bound.
+
+    Reference: Karras et al., https://arxiv.org/abs/1710.10196, appendix A.1.
+    """
+    return ops.mean(ops.square(_as_float32(real_logits)))
+
+
 def interpolation_weights(batch_size, seed=None, rank=4):
     """One weight per example, uniform in [0, 1], shaped to broadcast over rank-`rank` inputs: `(batch, 1, 1, 1)`
     for images. Under a distribution strategy each replica gets its slice of one global-batch draw."""

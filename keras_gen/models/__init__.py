@@ -6,6 +6,7 @@ from keras_gen.models import (  # noqa: F401
     gan_networks,
     image_networks,
     pixelcnn,
+    progan,
     schedules,
     social_gan,
     stylegan2,

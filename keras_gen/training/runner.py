@@ -126,6 +126,8 @@ def train(family, config, callbacks=(), verbose="auto"):
     ]
     if config.tensorboard:
         all_callbacks.append(keras.callbacks.TensorBoard(os.path.join(config.output_dir, "logs")))
+    if family.callbacks is not None:
+        all_callbacks.extend(UnlessDiverged(callback, nan_guard) for callback in family.callbacks(config))
     if family.sample_images is not None and config.sample_every:
         samples = SampleGrid(family.sample_images, os.path.join(config.output_dir, "samples"), config.sample_every)
         all_callbacks.append(UnlessDiverged(samples, nan_guard))
