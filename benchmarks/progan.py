@@ -34,7 +34,6 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
-    import keras
     import numpy as np
 
     from keras_gen.families import train
@@ -43,30 +42,30 @@ def main(argv):
     from keras_gen.metrics.evaluate import evaluate_generator, load_real_images
     from keras_gen.training.config import TrainConfig, parse_options
     from keras_gen.utils.images import save_grid
+    from budget import TimeBudget
     from provenance import provenance
 
     started = provenance()
     run_start = time.time()
 
-    class TimeBudget(keras.callbacks.Callback):
+    class GrowthBudget(TimeBudget):
+        """The wall-clock budget, also noting when training first reached each resolution."""
+
         def __init__(self, seconds):
-            super().__init__()
-            self.seconds, self.start, self.epochs, self.phase_starts = seconds, time.time(), 0, {}
+            super().__init__(seconds)
+            self.phase_starts = {}
 
         def on_epoch_end(self, epoch, logs=None):
-            self.epochs = epoch + 1
             growth = self.model.growth()
             self.phase_starts.setdefault(growth["current_resolution"], round(time.time() - self.start, 1))
-            print(f"  epoch {epoch + 1}: {time.time() - self.start:.0f} s, level {growth['level']:.3f}, "
-                  + ", ".join(f"{k}={float(v):.3f}" for k, v in sorted((logs or {}).items())), flush=True)
-            if time.time() - self.start > self.seconds:
-                self.model.stop_training = True
+            print(f"  level {growth['level']:.3f}", flush=True)
+            super().on_epoch_end(epoch, logs)
 
     shutil.rmtree(FLAGS.output_dir, ignore_errors=True)
     config = TrainConfig(model="progan", dataset="mnist_5k", epochs=FLAGS.epochs, batch_size=FLAGS.batch_size,
                          steps_per_epoch=FLAGS.steps_per_epoch, output_dir=FLAGS.output_dir, sample_every=1,
                          options=parse_options(FLAGS.options))
-    budget = TimeBudget(FLAGS.budget_minutes * 60)
+    budget = GrowthBudget(FLAGS.budget_minutes * 60)
     model = train(config, callbacks=[budget], verbose=0)
     train_seconds = round(time.time() - run_start, 1)
 
