@@ -11,11 +11,12 @@ import keras
 from keras import layers
 
 from keras_gen.layers.cross_replica import CrossReplicaBatchNormalization
+from keras_gen.layers.spectral_norm import SpectralNormalization
 from keras_gen.models.gan_networks import build_dcgan_discriminator
 
 
 def _sn(layer):
-    return layers.SpectralNormalization(layer, name=f"{layer.name}_sn")
+    return SpectralNormalization(layer, name=f"{layer.name}_sn")
 
 
 def halvings(height, width, smallest=4):
@@ -114,7 +115,11 @@ def build_temporal_discriminator(clip_shape, base_filters=32, downsample=2, num_
     filters = base_filters
     for step in range(steps):
         time_stride = 2 if x.shape[1] >= 4 else 1
-        conv = layers.Conv3D(filters, (3, 4, 4), strides=(time_stride, 2, 2), padding="same", name=f"{name}_conv{step}")
+        # In float32: TensorFlow's CPU (oneDNN) bfloat16 Conv3D kernel gradient returns garbage for some shapes
+        # (non-finite in about half the calls at (4, 2, 4, 4, 4) inputs, stride (1, 2, 2)), which made the first
+        # mixed_bfloat16 steps NaN. The temporal discriminator sees a downsampled clip, so float32 costs little.
+        conv = layers.Conv3D(filters, (3, 4, 4), strides=(time_stride, 2, 2), padding="same", dtype="float32",
+                             name=f"{name}_conv{step}")
         x = layers.LeakyReLU(0.2, name=f"{name}_conv{step}_act")(_sn(conv)(x))
         filters *= 2
     features = layers.Flatten(name=f"{name}_features")(x)
