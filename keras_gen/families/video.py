@@ -30,6 +30,12 @@ class VideoGANOptions(Options):
     SHORTCUTS: ClassVar = {"learning_rate": ("d_learning_rate", "g_learning_rate"), "latent_dim": ("content_dim",)}
 
     loss: str = option("hinge", "GAN objective (DVD-GAN: hinge)", choices=VIDEO_LOSSES)
+    # "sprites": the content draws the digits once and the motion only moves them, so a clip's digits cannot change;
+    # "frames" decodes every frame from [content, GRU state] (MoCoGAN) and its digits drifted from frame to frame.
+    generator: str = option("sprites", "content as sprites moved by the motion network, or every frame decoded",
+                            choices=("sprites", "frames"))
+    num_sprites: int = option(2, "sprite layers of the sprites generator (moving digits: 2)")
+    max_step: float = option(0.125, "sprites generator: largest step per frame and axis, as a fraction of the height")
     content_dim: int = option(64, "size of the content code (one per clip)")
     motion_dim: int = option(16, "size of the motion noise (one per frame transition)")
     motion_units: int = option(64, "GRU state size (the per-frame motion code)")
@@ -53,8 +59,13 @@ def build_video_gan(config, options, info):
     if options.sampled_frames > info.num_frames:
         raise ValueError(f"`sampled_frames` must be <= the dataset's {info.num_frames} frames. "
                          f"Received: sampled_frames={options.sampled_frames}")
-    generator = networks.build_video_generator(options.content_dim, options.motion_dim, info.clip_shape,
-                                               options.motion_units, options.base_filters, num_classes=num_classes)
+    if options.generator == "sprites":
+        generator = networks.build_sprite_video_generator(
+            options.content_dim, options.motion_dim, info.clip_shape, options.motion_units, options.base_filters,
+            num_sprites=options.num_sprites, max_step=options.max_step, num_classes=num_classes)
+    else:
+        generator = networks.build_video_generator(options.content_dim, options.motion_dim, info.clip_shape,
+                                                   options.motion_units, options.base_filters, num_classes=num_classes)
     spatial = networks.build_spatial_discriminator(info.frame_shape, options.d_base_filters, num_classes=num_classes)
     temporal = networks.build_temporal_discriminator(info.clip_shape, options.d_base_filters,
                                                      options.temporal_downsample, num_classes=num_classes)

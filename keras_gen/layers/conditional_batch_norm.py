@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_gen.layers.cross_replica import CrossReplicaBatchNormalization
+from keras_gen.layers.spectral_norm import SpectralNormalization
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -66,7 +67,7 @@ class ConditionalBatchNormalization(keras.layers.Layer):
                     channels, use_bias=False, kernel_initializer="zeros", dtype=self.dtype_policy, name=f"{role}_projection"
                 )
                 if self.spectral_norm:
-                    projection = keras.layers.SpectralNormalization(projection, name=f"{role}_projection_sn")
+                    projection = SpectralNormalization(projection, name=f"{role}_projection_sn")
                 projection.build(condition_shape)
                 projections.append(projection)
             self.gamma_projection, self.beta_projection = projections

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_gen.layers.spectral_norm import SpectralNormalization
+
 
 @keras.saving.register_keras_serializable(package="keras_gen")
 class SelfAttention2D(keras.layers.Layer):
@@ -16,7 +18,7 @@ class SelfAttention2D(keras.layers.Layer):
     Args:
         key_channels: channels of the query/key projections; default `channels // 8` (the paper's choice).
         value_channels: channels of the value projection; default `channels // 2` (BigGAN's choice).
-        spectral_norm: wrap the four 1x1 convolutions in `keras.layers.SpectralNormalization`.
+        spectral_norm: wrap the four 1x1 convolutions in `SpectralNormalization` (float32 power iteration).
 
     Call arguments:
         inputs: `(batch, height, width, channels)`.
@@ -38,7 +40,7 @@ class SelfAttention2D(keras.layers.Layer):
     def _conv(self, filters, name, input_shape):
         conv = keras.layers.Conv2D(filters, 1, use_bias=False, dtype=self.dtype_policy, name=name)
         if self.spectral_norm:
-            conv = keras.layers.SpectralNormalization(conv, name=f"{name}_sn")
+            conv = SpectralNormalization(conv, name=f"{name}_sn")
         conv.build(input_shape)
         return conv
 

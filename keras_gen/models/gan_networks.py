@@ -11,6 +11,7 @@ from keras import layers, ops
 from keras_gen.layers.conditional_batch_norm import ConditionalBatchNormalization
 from keras_gen.layers.cross_replica import CrossReplicaBatchNormalization, CrossReplicaDropout
 from keras_gen.layers.self_attention import SelfAttention2D
+from keras_gen.layers.spectral_norm import SpectralNormalization
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -61,7 +62,7 @@ class SplitLatent(layers.Layer):
 
 
 def _maybe_sn(layer, spectral_norm):
-    return layers.SpectralNormalization(layer, name=f"{layer.name}_sn") if spectral_norm else layer
+    return SpectralNormalization(layer, name=f"{layer.name}_sn") if spectral_norm else layer
 
 
 def num_upsamplings(image_shape):

@@ -14,6 +14,7 @@ from keras import layers, ops
 
 from keras_gen.layers.conditional_batch_norm import ConditionalBatchNormalization
 from keras_gen.layers.conditioning_augmentation import ConditioningAugmentation
+from keras_gen.layers.spectral_norm import SpectralNormalization
 from keras_gen.losses import text_to_image as t2i_losses
 from keras_gen.models.adversarial import AdversarialModel
 from keras_gen.models.gan_networks import build_dcgan_discriminator, num_upsamplings
@@ -82,7 +83,7 @@ def build_matching_discriminator(image_shape, embedding_dim, base_filters, proje
     x = trunk_features(images)  # (batch, size * size * filters)
     dense = layers.Dense(projection_dim, name=f"{name}_phi")
     phi = layers.LeakyReLU(0.2, name=f"{name}_phi_act")(
-        layers.SpectralNormalization(dense, name=f"{name}_phi_sn")(x) if spectral_norm else dense(x))
+        SpectralNormalization(dense, name=f"{name}_phi_sn")(x) if spectral_norm else dense(x))
     text_projection = layers.Dense(projection_dim, use_bias=False, name=f"{name}_text_projection")(text)
     unconditional = layers.Dense(1, name=f"{name}_logits")(phi)
     projection = layers.Dot(axes=1, name=f"{name}_projection")([text_projection, phi])  # (batch, 1)

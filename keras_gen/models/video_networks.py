@@ -11,11 +11,13 @@ import keras
 from keras import layers
 
 from keras_gen.layers.cross_replica import CrossReplicaBatchNormalization
+from keras_gen.layers.spectral_norm import SpectralNormalization
+from keras_gen.layers.sprites import SpriteCompositor
 from keras_gen.models.gan_networks import build_dcgan_discriminator
 
 
 def _sn(layer):
-    return layers.SpectralNormalization(layer, name=f"{layer.name}_sn")
+    return SpectralNormalization(layer, name=f"{layer.name}_sn")
 
 
 def halvings(height, width, smallest=4):
@@ -88,6 +90,57 @@ def build_video_generator(content_dim, motion_dim, clip_shape, motion_units=64, 
     return keras.Model(inputs, clips, name=name)
 
 
+def build_sprite_video_generator(content_dim, motion_dim, clip_shape, motion_units=64, base_filters=32,
+                                 num_sprites=2, max_step=0.125, num_classes=None, embedding_dim=16,
+                                 name="video_generator"):
+    """`[content (batch, content_dim), motion (batch, T - 1, motion_dim)(, labels)] -> clips (batch, T, H, W, C)`:
+    content drawn once as sprites, motion as their steps.
+
+    Content: the DCGAN frame decoder draws `num_sprites` sprite layers (values in [0, 1]) from the content code
+    once per clip. Motion: a GRU whose initial state is a function of the content (and label) reads one noise
+    vector per frame transition and emits one (dy, dx) step per sprite, at most `max_step * H` pixels; the
+    `SpriteCompositor` shifts every sprite by the sum of its steps (bilinear, differentiable) and composites them
+    with a pixelwise maximum. What a clip shows is fixed by the content, so it cannot change from frame to frame
+    (the moving digits' consistency), and the motion network only decides the trajectories. Frame 0 depends on
+    the content alone.
+
+    Args:
+        content_dim: size of the content code.
+        motion_dim: size of each per-transition noise vector.
+        clip_shape: (T >= 2, H, W, C).
+        motion_units: GRU state size.
+        base_filters: filters of the sprite decoder's last up-sampling block.
+        num_sprites: sprite layers (moving digits: 2).
+        max_step: largest step per transition and axis, as a fraction of the frame height.
+        num_classes: class-conditional when set: a label embedding joins the content code.
+        embedding_dim: size of that label embedding.
+    """
+    num_frames, height, width, channels = clip_shape
+    if num_frames < 2:
+        raise ValueError(f"A clip needs at least 2 frames. Received: clip_shape={tuple(clip_shape)}")
+    if not 0 < max_step <= 1:
+        raise ValueError(f"`max_step` must be in (0, 1]. Received: max_step={max_step!r}")
+    content = keras.Input((content_dim,), name=f"{name}_content")
+    motion = keras.Input((num_frames - 1, motion_dim), name=f"{name}_motion")
+    inputs = [content, motion]
+    code = content
+    if num_classes:
+        labels = keras.Input((), dtype="int32", name=f"{name}_labels")
+        inputs.append(labels)
+        embedded = layers.Embedding(num_classes, embedding_dim, name=f"{name}_class_embedding")(labels)
+        code = layers.Concatenate(name=f"{name}_content_and_class")([content, embedded])
+    decoder = build_frame_decoder(code.shape[-1], (height, width, num_sprites * channels), base_filters,
+                                  name=f"{name}_sprite_decoder")
+    sprites = layers.Rescaling(0.5, offset=0.5, dtype="float32", name=f"{name}_sprites")(decoder(code))  # [0, 1]
+    initial_state = layers.Dense(motion_units, activation="tanh", name=f"{name}_initial_state")(code)
+    states = layers.GRU(motion_units, return_sequences=True, name=f"{name}_gru")(motion, initial_state=initial_state)
+    steps = layers.Dense(2 * num_sprites, activation="tanh", dtype="float32", name=f"{name}_steps")(states)
+    steps = layers.Rescaling(max_step * height, name=f"{name}_steps_in_pixels", dtype="float32")(steps)
+    frames = SpriteCompositor(num_sprites, name=f"{name}_compositor")(sprites, steps)  # (batch, T, H, W, C)
+    clips = layers.Rescaling(2.0, offset=-1.0, dtype="float32", name=f"{name}_output")(frames)  # [-1, 1]
+    return keras.Model(inputs, clips, name=name)
+
+
 def build_spatial_discriminator(frame_shape, base_filters=32, num_classes=None, name="spatial_discriminator"):
     """`frames (batch, H, W, C)(, labels) -> logits (batch, 1)`: DCGAN strided convolutions, spectral norm on
     every layer, a class projection when conditional. DVD-GAN's D_S: it judges single frames."""
@@ -114,7 +167,11 @@ def build_temporal_discriminator(clip_shape, base_filters=32, downsample=2, num_
     filters = base_filters
     for step in range(steps):
         time_stride = 2 if x.shape[1] >= 4 else 1
-        conv = layers.Conv3D(filters, (3, 4, 4), strides=(time_stride, 2, 2), padding="same", name=f"{name}_conv{step}")
+        # In float32: TensorFlow's CPU (oneDNN) bfloat16 Conv3D kernel gradient returns garbage for some shapes
+        # (non-finite in about half the calls at (4, 2, 4, 4, 4) inputs, stride (1, 2, 2)), which made the first
+        # mixed_bfloat16 steps NaN. The temporal discriminator sees a downsampled clip, so float32 costs little.
+        conv = layers.Conv3D(filters, (3, 4, 4), strides=(time_stride, 2, 2), padding="same", dtype="float32",
+                             name=f"{name}_conv{step}")
         x = layers.LeakyReLU(0.2, name=f"{name}_conv{step}_act")(_sn(conv)(x))
         filters *= 2
     features = layers.Flatten(name=f"{name}_features")(x)
