@@ -51,6 +51,7 @@ def main(argv):
     from keras_gen.training.config import TrainConfig, parse_options
     from keras_gen.training.runner import train
     from keras_gen.utils.video import save_frame_strip, save_gif
+    from budget import TimeBudget
     from provenance import provenance
 
     started = provenance()
@@ -72,17 +73,6 @@ def main(argv):
                                      "seconds": round(time.time() - start, 1)}
         print("clip classifier:", result["clip_classifier"], flush=True)
 
-    class TimeBudget(keras.callbacks.Callback):
-        def __init__(self, seconds):
-            super().__init__()
-            self.seconds, self.start, self.epochs = seconds, time.time(), 0
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.epochs = epoch + 1
-            print(f"  epoch {epoch + 1}: {time.time() - self.start:.0f} s, "
-                  + ", ".join(f"{k}={float(v):.3f}" for k, v in sorted((logs or {}).items())), flush=True)
-            if time.time() - self.start > self.seconds:
-                self.model.stop_training = True
 
     config = TrainConfig(model="video_gan", dataset=FLAGS.dataset, epochs=FLAGS.epochs, batch_size=FLAGS.batch_size,
                          steps_per_epoch=FLAGS.steps_per_epoch, precision=FLAGS.precision, sample_every=5,
