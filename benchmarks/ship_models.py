@@ -1,6 +1,7 @@
 """Exports the benchmark runs that ship in `saved_models/` and writes `saved_models/MANIFEST.json`.
 
-    python benchmarks/ship_models.py     # after the benchmarks named below have made their runs
+    python benchmarks/ship_models.py [--force]    # after the benchmarks named below have made their runs;
+                                                  # --force re-exports models already in saved_models/
 
 Each shipped model is a SavedModel at `saved_models/<name>/1` (TF Serving's version folder) made from a benchmark's
 training run; the manifest records its model and group, its signatures, the benchmark command and commit that
@@ -24,6 +25,10 @@ SHIPPED = [
      ("test_elbo_nats", "iw_log_likelihood_nats", "fd")),
     ("dcgan_mnist_5k", "runs/benchmark_gan_refactor/dcgan", "benchmarks/results/gan_mnist_dcgan_refactor.json#dcgan",
      ("fd", "confident_fraction", "classes_covered")),
+    ("progan_mnist_5k", "runs/benchmark_progan", "benchmarks/results/progan.json",
+     ("fd", "confident_fraction", "classes_present")),
+    ("video_gan_moving_digits", "runs/benchmark_video_gan", "benchmarks/results/video_gan.json#generated",
+     ("per_frame_fd", "content_consistency", "mean_speed_relative_error")),
     ("vqvae2_mnist_5k", "runs/prior8", "benchmarks/results/vqvae2_mnist.json#stage2",
      ("sample_fd", "sample_label_accuracy", "seconds_per_sampled_batch")),
 ]
@@ -39,13 +44,15 @@ def ship(name, run_dir, result_path, metric_keys):
 
     export_dir = os.path.join(SAVED_MODELS, name, "1")
     command = ["keras-gen", "export", f"--model_dir={run_dir}", f"--export_dir={os.path.relpath(export_dir, REPO_ROOT)}"]
-    if os.path.exists(export_dir):
+    if os.path.exists(export_dir) and "--force" in sys.argv:
         subprocess.run(["rm", "-r", export_dir], check=True)
-    subprocess.run([sys.executable, "-m", "keras_gen", *command[1:]], cwd=REPO_ROOT, check=True)
+    if not os.path.exists(export_dir):  # an export already shipped stays byte-for-byte (--force re-exports)
+        subprocess.run([sys.executable, "-m", "keras_gen", *command[1:]], cwd=REPO_ROOT, check=True)
     result_file, _, entry = result_path.partition("#")
     with open(os.path.join(REPO_ROOT, result_file)) as f:
         result = json.load(f)
-    provenance = {key: result.get(key) for key in ("command", "commit")}
+    recorded = result.get("provenance", result)  # video_gan.json keeps its provenance under "provenance"
+    provenance = {key: recorded.get(key) for key in ("command", "commit")}
     result = result[entry] if entry else result
     provenance = {key: result.get(key) or provenance[key] for key in provenance}  # a model's own, else the file's
     metadata = read_metadata(export_dir)
