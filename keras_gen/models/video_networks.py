@@ -28,6 +28,20 @@ def halvings(height, width, smallest=4):
     return steps
 
 
+def _generator_inputs(content_dim, motion_dim, num_frames, num_classes, embedding_dim, name):
+    """A video generator's inputs `[content, motion(, labels)]` and its per-clip code: the content, joined by a
+    label embedding when the generator is class-conditional."""
+    content = keras.Input((content_dim,), name=f"{name}_content")
+    motion = keras.Input((num_frames - 1, motion_dim), name=f"{name}_motion")
+    inputs, code = [content, motion], content
+    if num_classes:
+        labels = keras.Input((), dtype="int32", name=f"{name}_labels")
+        inputs.append(labels)
+        embedded = layers.Embedding(num_classes, embedding_dim, name=f"{name}_class_embedding")(labels)
+        code = layers.Concatenate(name=f"{name}_content_and_class")([content, embedded])
+    return inputs, code
+
+
 def build_frame_decoder(code_dim, frame_shape, base_filters=32, name="frame_decoder"):
     """`(batch, code_dim) -> (batch, H, W, C)` frames in [-1, 1]: the DCGAN generator body, shared by every frame."""
     height, width, channels = frame_shape
@@ -69,15 +83,8 @@ def build_video_generator(content_dim, motion_dim, clip_shape, motion_units=64, 
     num_frames, height, width, channels = clip_shape
     if num_frames < 2:
         raise ValueError(f"A clip needs at least 2 frames. Received: clip_shape={tuple(clip_shape)}")
-    content = keras.Input((content_dim,), name=f"{name}_content")
-    motion = keras.Input((num_frames - 1, motion_dim), name=f"{name}_motion")
-    inputs = [content, motion]
-    code = content
-    if num_classes:
-        labels = keras.Input((), dtype="int32", name=f"{name}_labels")
-        inputs.append(labels)
-        embedded = layers.Embedding(num_classes, embedding_dim, name=f"{name}_class_embedding")(labels)
-        code = layers.Concatenate(name=f"{name}_content_and_class")([content, embedded])
+    inputs, code = _generator_inputs(content_dim, motion_dim, num_frames, num_classes, embedding_dim, name)
+    content, motion = inputs[:2]
     initial_state = layers.Dense(motion_units, activation="tanh", name=f"{name}_initial_state")(code)
     states = layers.GRU(motion_units, return_sequences=True, name=f"{name}_gru")(motion, initial_state=initial_state)
     first = layers.Reshape((1, motion_units), name=f"{name}_first_state")(initial_state)
@@ -120,15 +127,8 @@ def build_sprite_video_generator(content_dim, motion_dim, clip_shape, motion_uni
         raise ValueError(f"A clip needs at least 2 frames. Received: clip_shape={tuple(clip_shape)}")
     if not 0 < max_step <= 1:
         raise ValueError(f"`max_step` must be in (0, 1]. Received: max_step={max_step!r}")
-    content = keras.Input((content_dim,), name=f"{name}_content")
-    motion = keras.Input((num_frames - 1, motion_dim), name=f"{name}_motion")
-    inputs = [content, motion]
-    code = content
-    if num_classes:
-        labels = keras.Input((), dtype="int32", name=f"{name}_labels")
-        inputs.append(labels)
-        embedded = layers.Embedding(num_classes, embedding_dim, name=f"{name}_class_embedding")(labels)
-        code = layers.Concatenate(name=f"{name}_content_and_class")([content, embedded])
+    inputs, code = _generator_inputs(content_dim, motion_dim, num_frames, num_classes, embedding_dim, name)
+    content, motion = inputs[:2]
     decoder = build_frame_decoder(code.shape[-1], (height, width, num_sprites * channels), base_filters,
                                   name=f"{name}_sprite_decoder")
     sprites = layers.Rescaling(0.5, offset=0.5, dtype="float32", name=f"{name}_sprites")(decoder(code))  # [0, 1]
