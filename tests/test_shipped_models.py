@@ -39,6 +39,7 @@ SAMPLE_CALLS = {
     "style": ("sample", {"count": 8, "seed": 3}, "images"),
     "vqvae2": ("sample", {"labels": list(range(8)), "seed": 3}, "images"),
     "video": ("sample_video", {"count": 8, "seed": 3}, "videos"),
+    "text": ("generate", {"text": ["a thick seven", "a small 3"] * 4, "seed": 3}, "images"),
 }
 
 
