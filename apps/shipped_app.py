@@ -33,10 +33,16 @@ def build_app(path=SAVED_MODELS):
         gr.Markdown("# keras-gen\nThe models shipped in `saved_models/`, one tab each, with what their benchmark "
                     "measured. Train your own with `keras-gen train` and open it with `keras-gen app --model_dir=...`.")
         for entry in entries:
+            known = set(demo.fns)
             with gr.Tab(entry["name"]):
                 metrics = ", ".join(f"{key} {value:.4g}" for key, value in entry["metrics"].items())
                 gr.Markdown(f"`{entry['model']}` · {metrics} · trained by `{entry['trained_by']['command']}`")
                 importlib.import_module(APPS[entry["group"]]).build_app(entry["path"])  # a Blocks made inside a tab renders there
+            # API names carry the model's name (`/dcgan_mnist_5k_sample`), renamed before the next tab registers its
+            # own, so two models of one group never get Gradio's `/sample_1`-style suffixes.
+            for fn_id in set(demo.fns) - known:
+                if isinstance(demo.fns[fn_id].api_name, str):
+                    demo.fns[fn_id].api_name = f"{entry['name']}_{demo.fns[fn_id].api_name}"
     return demo
 
 

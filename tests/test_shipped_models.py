@@ -109,8 +109,12 @@ def test_keras_gen_app_without_arguments_has_a_tab_per_shipped_model(shipped_app
     for entry in ENTRIES:
         assert entry["name"] in tabs
     # The VAE tab is the VAE app over the shipped export: its endpoint answers as the export does.
-    *_, image = client.predict(7, api_name="/random_code")
+    *_, image = client.predict(7, api_name="/vae_mnist_5k_random_code")
     z = np.random.default_rng(7).standard_normal(20).astype(np.float32)
     expected = VAEEndpoints(export_dir=os.path.join(SAVED_MODELS, "vae_mnist_5k", "1")).decode(z[None])[0, :, :, 0]
     np.testing.assert_allclose(read(image)[8:-8:8, 8:-8:8], expected, atol=1 / 255 + 1e-6)
     assert SAVED_MODELS not in json.dumps(client.config)
+    # Every endpoint is named after its model: no Gradio de-duplication suffixes between models of one group.
+    names = set(client.view_api(return_format="dict", print_info=False)["named_endpoints"])
+    assert all(any(name.startswith(f"/{entry['name']}_") for entry in ENTRIES) for name in names), names
+    assert {"/dcgan_mnist_5k_sample", "/progan_mnist_5k_sample"} <= names
