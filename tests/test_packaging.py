@@ -21,3 +21,17 @@ def test_the_cli_opens_apps_from_keras_gen_apps():
     from keras_gen.cli import APPS, SHIPPED_APP
 
     assert all(module.startswith("keras_gen_apps.") for module in [*APPS.values(), SHIPPED_APP])
+
+
+def test_importing_keras_gen_models_registers_every_model_module():
+    """`keras_gen.models` imports each of its modules, so any saved `.keras` model loads without its family
+    (checked in a fresh interpreter: in this one the families may have imported them already)."""
+    import subprocess
+    import sys
+
+    folder = os.path.join(REPO_ROOT, "keras_gen", "models")
+    modules = sorted(name[:-3] for name in os.listdir(folder) if name.endswith(".py") and name != "__init__.py")
+    check = ("import sys, keras_gen.models; "
+             f"print([m for m in {modules!r} if 'keras_gen.models.' + m not in sys.modules])")
+    printed = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True, cwd=REPO_ROOT)
+    assert printed.stdout.strip().splitlines()[-1] == "[]"

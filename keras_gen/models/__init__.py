@@ -10,6 +10,7 @@ from keras_gen.models import (  # noqa: F401
     schedules,
     social_gan,
     stylegan2,
+    text_to_image,
     translation,
     vae,
     video_gan,
