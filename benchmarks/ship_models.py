@@ -27,6 +27,8 @@ SHIPPED = [
      ("fd", "confident_fraction", "classes_covered")),
     ("progan_mnist_5k", "runs/benchmark_progan", "benchmarks/results/progan.json",
      ("fd", "confident_fraction", "classes_present")),
+    ("text2image_captioned_digits", "runs/benchmark_text2image", "benchmarks/results/text2image.json",
+     ("class_accuracy", "classifier_fd", "r_precision")),
     ("video_gan_moving_digits", "runs/benchmark_video_gan", "benchmarks/results/video_gan.json#generated",
      ("per_frame_fd", "content_consistency", "mean_speed_relative_error")),
     ("vqvae2_mnist_5k", "runs/prior8", "benchmarks/results/vqvae2_mnist.json#stage2",
