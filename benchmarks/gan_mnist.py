@@ -38,19 +38,13 @@ FLAGS = flags.FLAGS
 
 
 def classifier_statistics(images, classifier):
-    import numpy as np
+    """The shared digit statistics under this benchmark's key: `classes_covered` (classes with >= 2% of samples)."""
+    from digit_scores import classifier_statistics as statistics
 
-    from keras_gen.metrics.classifier import predict_in_batches
-
-    probabilities = predict_in_batches(classifier, images)
-    confidence, predicted = probabilities.max(axis=1), probabilities.argmax(axis=1)
-    histogram = np.bincount(predicted[confidence > 0.9], minlength=10)
-    return {
-        "mean_confidence": float(confidence.mean()),
-        "confident_fraction": float((confidence > 0.9).mean()),
-        "confident_class_histogram": histogram.tolist(),
-        "classes_covered": int((histogram >= 0.02 * len(images)).sum()),
-    }, predicted
+    stats, predicted = statistics(images, classifier)
+    stats.pop("classes_present")
+    stats["classes_covered"] = stats.pop("classes_at_2_percent")
+    return stats, predicted
 
 
 def main(argv):

@@ -35,17 +35,17 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
-    import numpy as np
 
     from keras_gen.export.style import StyleEndpoints
     from keras_gen.families import train
     from keras_gen.families.style import restore_source_shape, sample_images
     from keras_gen.latent.style import style_mixing_grid
-    from keras_gen.metrics.classifier import load_mnist_classifier, predict_in_batches
+    from keras_gen.metrics.classifier import load_mnist_classifier
     from keras_gen.metrics.evaluate import evaluate_generator, load_real_images
     from keras_gen.training.config import TrainConfig, parse_options
     from keras_gen.utils.images import save_grid
     from budget import TimeBudget
+    from digit_scores import classifier_statistics
     from provenance import provenance
 
     started = provenance()
@@ -78,18 +78,12 @@ def main(argv):
         quality = evaluate_generator(sample_fn, real_images, num_samples=FLAGS.num_samples, seed=7,
                                      kid_subset_size=min(500, FLAGS.num_samples))
         images = sample_fn(FLAGS.num_samples, 2024)
-        probabilities = predict_in_batches(classifier, images)
-        confidence, predicted = probabilities.max(axis=1), probabilities.argmax(axis=1)
-        histogram = np.bincount(predicted[confidence > 0.9], minlength=10)
+        stats, _ = classifier_statistics(images, classifier)
         grid = f"{stem}_psi{psi:g}.png"
         save_grid(images[:100], grid, ncols=10, scale=2)
         per_psi[f"{psi:g}"] = {
             **{k: quality[k] for k in ("fd", "kid", "precision", "recall") if k in quality},
-            "mean_confidence": float(confidence.mean()),
-            "confident_fraction": float((confidence > 0.9).mean()),
-            "confident_class_histogram": histogram.tolist(),
-            "classes_present": int((histogram > 0).sum()),
-            "classes_at_2_percent": int((histogram >= 0.02 * len(images)).sum()),
+            **stats,
             "sample_grid": grid,
         }
         print(f"psi={psi:g}: {json.dumps(per_psi[f'{psi:g}'])}", flush=True)
