@@ -86,7 +86,7 @@ STEPS = [
     Step("vqvae2_mnist_prior_lr3e-3.json", "benchmarks/vqvae2_mnist.py",
          ["--prior_epochs=4", "--prior_learning_rate=3e-3", "--notime_reference", "--output_dir=runs/benchmark_vqvae2_lr3"],
          VQ_QUICK),
-    Step("translation.json", "benchmarks/translation.py", [], ["--steps=2"], output_dir=False),
+    Step("translation.json", "benchmarks/translation.py", [], ["--steps=2"]),
     Step("video_gan.json", "benchmarks/video_gan.py",
          ["--budget_minutes=12", "--batch_size=16", "--clip_classifier_steps=300", "--options=g_learning_rate=2e-4"],
          ["--budget_minutes=0.5", "--epochs=1", "--steps_per_epoch=2", "--batch_size=8", "--num_samples=32",

@@ -9,13 +9,13 @@
 - SPADE (region map -> digit): per-region agreement of the output intensity with the label map.
 
 Small models and few steps (the CPU is shared): the point is the comparison, not state-of-the-art numbers.
-Writes benchmarks/results/translation.json and a (source, output, target) grid per model.
+Writes benchmarks/results/translation.json and a (source, output, target) grid per model; the runs stay in
+`--output_dir` (one folder per model) for `benchmarks/ship_models.py`.
 """
 
 import json
 import os
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -26,6 +26,8 @@ flags.DEFINE_string("models", "pix2pix,srgan,spade,cyclegan", "Families to run, 
 flags.DEFINE_integer("steps", 0, "Training steps per model (0: each model's default below).")
 flags.DEFINE_integer("batch_size", 16, "Batch size.")
 flags.DEFINE_string("result", "benchmarks/results/translation.json", "Where to write the JSON (grids beside it).")
+flags.DEFINE_string("output_dir", "runs/benchmark_translation", "Training output (one folder per model; "
+                    "`benchmarks/ship_models.py` exports from it).")
 FLAGS = flags.FLAGS
 
 from provenance import provenance  # noqa: E402  (benchmarks/, the script's own folder)
@@ -57,13 +59,12 @@ def main(argv):
     del argv
     os.makedirs(os.path.dirname(os.path.abspath(FLAGS.result)), exist_ok=True)
     results = provenance()
-    with tempfile.TemporaryDirectory() as workdir:
-        for name in [m for m in FLAGS.models.split(",") if m]:
-            steps = FLAGS.steps or DEFAULT_STEPS[name]
-            results[name] = run_one(name, steps, FLAGS.batch_size, workdir)
-            print(json.dumps({name: results[name]}, sort_keys=True), flush=True)
-            with open(FLAGS.result, "w") as f:
-                json.dump(results, f, indent=2, sort_keys=True)
+    for name in [m for m in FLAGS.models.split(",") if m]:
+        steps = FLAGS.steps or DEFAULT_STEPS[name]
+        results[name] = run_one(name, steps, FLAGS.batch_size, FLAGS.output_dir)
+        print(json.dumps({name: results[name]}, sort_keys=True), flush=True)
+        with open(FLAGS.result, "w") as f:
+            json.dump(results, f, indent=2, sort_keys=True)
 
 
 if __name__ == "__main__":
