@@ -33,6 +33,18 @@ SHIPPED = [
      ("per_frame_fd", "content_consistency", "mean_speed_relative_error")),
     ("vqvae2_mnist_5k", "runs/prior8", "benchmarks/results/vqvae2_mnist.json#stage2",
      ("sample_fd", "sample_label_accuracy", "seconds_per_sampled_batch")),
+    ("stylegan2_mnist_5k", "runs/benchmark_stylegan2", "benchmarks/results/stylegan2.json",
+     ("fd", "confident_fraction", "classes_present")),
+    ("pix2pix_digit_outlines", "runs/benchmark_translation/pix2pix", "benchmarks/results/translation.json#pix2pix",
+     ("l1", "identity_baseline_l1", "psnr")),
+    ("srgan_digits_x4", "runs/benchmark_translation/srgan", "benchmarks/results/translation.json#srgan",
+     ("psnr", "bicubic_psnr", "ssim")),
+    ("spade_digit_label_maps", "runs/benchmark_translation/spade", "benchmarks/results/translation.json#spade",
+     ("region_pixel_accuracy", "region_mean_recall", "psnr")),
+    ("cyclegan_thin_thick_digits", "runs/benchmark_translation/cyclegan", "benchmarks/results/translation.json#cyclegan",
+     ("cycle_l1_a", "a2b_l1_vs_true_thickening", "identity_baseline_l1_vs_true_thickening")),
+    ("social_gan_crowds_sim", "runs/benchmark_social_gan/pooling", "benchmarks/results/social_gan.json#pooling",
+     ("min_ade_20", "min_fde_20", "constant_velocity_ade")),
 ]
 
 

@@ -108,6 +108,8 @@ def main(argv):
         "evaluate_only": FLAGS.evaluate_only,
         "total_seconds": round(time.time() - run_start, 1),
         "fd_versus_psi": {psi: values["fd"] for psi, values in per_psi.items()},
+        # the untruncated model's scores (psi = 1, what the export's `sample` draws) at the top level, for the manifest
+        **{key: per_psi["1"][key] for key in ("fd", "confident_fraction", "classes_present") if "1" in per_psi},
         "per_psi": per_psi,
         "style_mixing_figure": mixing_path,
         "style_mixing_crossover": crossover,
