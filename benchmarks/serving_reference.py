@@ -66,6 +66,8 @@ def example_value(name, dtype, shape, metadata):
         return 0.7
     if name == "crossover":
         return 1
+    if name == "direction":  # CycleGAN
+        return metadata["directions"][0]
     if dtype == "string":
         caption = metadata.get("example_captions", ["a thick seven"])[0]
         return caption if not shape else [caption] * shape[0]

@@ -36,8 +36,8 @@ def run_in_fresh_process(code, timeout=180):
     """
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
+    result = subprocess.run(  # the program on stdin: no argv length limit for inputs written into it
+        [sys.executable, "-"], input=textwrap.dedent(code),
         capture_output=True, text=True, timeout=timeout, cwd="/", env=env,
     )
     assert result.returncode == 0, f"fresh process failed:\n{result.stderr[-4000:]}"
