@@ -9,8 +9,10 @@ import numpy as np
 from keras_gen import data
 from keras_gen.export.vae import vae_signatures
 from keras_gen.families import Options, Recipe, Smoke, option, register
+from keras_gen.families.base import resolve_options
 from keras_gen.metrics.vae import evaluate_vae
 from keras_gen.models.vae import build_vae
+from keras_gen.training.callbacks import ResumableEarlyStopping, read_state
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,6 +25,25 @@ class VAEOptions(Options):
     beta: float = option(1.0, "weight of the KL term (beta-VAE)")
     hidden_units: int = option(400, "hidden layer width of the fully connected encoder and decoder")
     learning_rate: float = option(1e-3, "Adam learning rate")
+    weight_decay: float = option(0.0, "decoupled weight decay (AdamW); 0: plain Adam")
+    kl_warmup_steps: int = option(0, "optimizer steps over which the KL weight rises linearly from 0 to beta (0: off)")
+    # Held out from the *train* split, so early stopping never sees a test digit.
+    validation_examples: int = option(0, "the train split's last N examples are held out to validate each epoch "
+                                         "(0: train on all of them and validate on the test split)")
+    early_stopping_patience: int = option(0, "stop after this many epochs without a better validation ELBO and end on "
+                                             "the best epoch's weights (0: off; needs validation_examples > 0)")
+
+
+def check_options(options):
+    for name in ("kl_warmup_steps", "validation_examples", "early_stopping_patience"):
+        if getattr(options, name) < 0:
+            raise ValueError(f"Option `{name}` must be >= 0. Received: {name}={getattr(options, name)!r}")
+    if options.weight_decay < 0:
+        raise ValueError(f"Option `weight_decay` must be >= 0. Received: weight_decay={options.weight_decay!r}")
+    if options.early_stopping_patience and not options.validation_examples:
+        raise ValueError("Early stopping watches the validation ELBO of held-out *train* examples (never the test "
+                         "split): set validation_examples > 0 with it. "
+                         f"Received: early_stopping_patience={options.early_stopping_patience}, validation_examples=0")
 
 
 def binarize_mode(options):
@@ -31,23 +52,48 @@ def binarize_mode(options):
 
 
 def make_datasets(config, options):
+    """`(train, validation, info)`: validation is the train split's last `validation_examples` digits (binarized once),
+    or, without them, the test split (then only watched, never used to choose anything)."""
+    check_options(options)
     binarize = binarize_mode(options)
+    held_out = options.validation_examples
     train = data.load(config.dataset, "train", config.batch_size, binarize=binarize, seed=config.seed,
-                      data_dir=config.data_dir, repeat=config.steps_per_epoch is not None)
-    test = data.load(config.dataset, "test", config.batch_size, binarize=binarize and "static", seed=config.seed,
-                     data_dir=config.data_dir)
-    return train, test, data.get_info(config.dataset)
+                      data_dir=config.data_dir, repeat=config.steps_per_epoch is not None,
+                      examples=(None, -held_out) if held_out else None)
+    if held_out:
+        validation = data.load(config.dataset, "train", config.batch_size, binarize=binarize and "static",
+                               shuffle=False, seed=config.seed, data_dir=config.data_dir, examples=(-held_out, None))
+    else:
+        validation = data.load(config.dataset, "test", config.batch_size, binarize=binarize and "static",
+                               seed=config.seed, data_dir=config.data_dir)
+    return train, validation, data.get_info(config.dataset)
 
 
 def _builder(architecture):
     def build(config, options, info):
+        check_options(options)
         model = build_vae(image_shape=info.image_shape, latent_dim=options.latent_dim, architecture=architecture,
                           likelihood=options.likelihood, beta=options.beta,
-                          hidden_units=(options.hidden_units,) if architecture == "mlp" else None, seed=config.seed)
-        model.compile(optimizer=keras.optimizers.Adam(options.learning_rate), jit_compile=config.jit_compile)
+                          hidden_units=(options.hidden_units,) if architecture == "mlp" else None,
+                          kl_warmup_steps=options.kl_warmup_steps, seed=config.seed)
+        if options.weight_decay:
+            optimizer = keras.optimizers.AdamW(options.learning_rate, weight_decay=options.weight_decay)
+        else:
+            optimizer = keras.optimizers.Adam(options.learning_rate)
+        model.compile(optimizer=optimizer, jit_compile=config.jit_compile)
         return model
 
     return build
+
+
+def callbacks(config):
+    """Early stopping on the validation ELBO (`val_loss` is the negative ELBO there), when the options ask for it."""
+    options = resolve_options(VAEOptions(), config.options)
+    if not options.early_stopping_patience:
+        return []
+    resuming = config.resume and read_state(config.output_dir) is not None
+    return [ResumableEarlyStopping(config.output_dir, resume=resuming, monitor="val_loss",
+                                   patience=options.early_stopping_patience)]
 
 
 def evaluate(model, request, options):
@@ -72,4 +118,5 @@ register(
     evaluate=evaluate,
     sample_images=sample_images,
     smoke_dataset="synthetic_16",
+    callbacks=callbacks,
 )
