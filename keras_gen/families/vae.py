@@ -24,7 +24,9 @@ class VAEOptions(Options):
                                      choices=("dynamic", "none"))
     beta: float = option(1.0, "weight of the KL term (beta-VAE)")
     hidden_units: int = option(400, "hidden layer width of the fully connected encoder and decoder")
-    learning_rate: float = option(1e-3, "Adam learning rate")
+    learning_rate: float = option(1e-3, "Adam learning rate (the start of the schedule)")
+    learning_rate_schedule: str = option("constant", "cosine: decays to 0 over the run's epochs x steps per epoch; "
+                                                     "constant: no decay", choices=("constant", "cosine"))
     weight_decay: float = option(0.0, "decoupled weight decay (AdamW); 0: plain Adam")
     kl_warmup_steps: int = option(0, "optimizer steps over which the KL weight rises linearly from 0 to beta (0: off)")
     # Held out from the *train* split, so early stopping never sees a test digit.
@@ -69,6 +71,21 @@ def make_datasets(config, options):
     return train, validation, data.get_info(config.dataset)
 
 
+def total_steps(config, options):
+    """Optimizer steps of the whole run: epochs x (`steps_per_epoch`, or batches in the train examples)."""
+    steps_per_epoch = config.steps_per_epoch
+    if steps_per_epoch is None:
+        held_out = options.validation_examples
+        batches = data.load(config.dataset, "train", config.batch_size, data_dir=config.data_dir,
+                            examples=(None, -held_out) if held_out else None)
+        steps_per_epoch = int(batches.cardinality())
+        if steps_per_epoch < 1:
+            raise ValueError(f"The cosine learning-rate schedule needs the number of steps, and dataset "
+                             f"{config.dataset!r} has no known size: pass --steps_per_epoch. "
+                             f"Received: steps_per_epoch={config.steps_per_epoch!r}")
+    return config.epochs * steps_per_epoch
+
+
 def _builder(architecture):
     def build(config, options, info):
         check_options(options)
@@ -76,10 +93,15 @@ def _builder(architecture):
                           likelihood=options.likelihood, beta=options.beta,
                           hidden_units=(options.hidden_units,) if architecture == "mlp" else None,
                           kl_warmup_steps=options.kl_warmup_steps, seed=config.seed)
+        learning_rate = options.learning_rate
+        if options.learning_rate_schedule == "cosine":
+            # Fixed when the model is built and saved with the optimizer: a `--resume` follows the same curve, read
+            # at `optimizer.iterations` (and stays at its end, 0, past the first run's epochs).
+            learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, total_steps(config, options))
         if options.weight_decay:
-            optimizer = keras.optimizers.AdamW(options.learning_rate, weight_decay=options.weight_decay)
+            optimizer = keras.optimizers.AdamW(learning_rate, weight_decay=options.weight_decay)
         else:
-            optimizer = keras.optimizers.Adam(options.learning_rate)
+            optimizer = keras.optimizers.Adam(learning_rate)
         model.compile(optimizer=optimizer, jit_compile=config.jit_compile)
         return model
 
@@ -109,6 +131,9 @@ register(
     VAEOptions,
     {
         "vae": Recipe("fully connected VAE (784-400-20, Bernoulli decoder) as in the lecture", _builder("mlp"),
+                      # Issue #17: on digits held out of mnist_5k's train split, 2e-3 decayed to 0 on a cosine beat
+                      # a constant 1e-3 by 0.8 nats of IW log-likelihood (300 epochs each).
+                      defaults=VAEOptions(learning_rate=2e-3, learning_rate_schedule="cosine"),
                       smoke=Smoke({"hidden_units": 16, "latent_dim": 4})),
         "conv_vae": Recipe("convolutional VAE", _builder("conv"), smoke=Smoke({"latent_dim": 4})),
     },

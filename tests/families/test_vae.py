@@ -84,3 +84,23 @@ def test_early_stopping_keeps_the_best_validation_epoch(tmp_path):
     _, validation, _ = get_family("vae").datasets(_config(tmp_path, options=options))
     score = model.evaluate(validation, verbose=0, return_dict=True)
     assert score["reconstruction"] == pytest.approx(rows[best]["val_reconstruction"], abs=5.0)
+
+
+def test_the_vae_recipe_decays_its_learning_rate_on_a_cosine_over_the_whole_run(tmp_path):
+    family = get_family("vae")
+    options = family.resolve_options(_config(tmp_path))
+    assert (options.learning_rate, options.learning_rate_schedule) == (2e-3, "cosine")
+    # synthetic_16: 64 train examples - 16 held out = 48 = 6 batches of 8 per epoch; 3 epochs = 18 steps.
+    config = _config(tmp_path, epochs=3, steps_per_epoch=None, options={"validation_examples": "16"})
+    schedule = family.build(config, data.get_info("synthetic_16")).optimizer._learning_rate
+    assert isinstance(schedule, keras.optimizers.schedules.CosineDecay) and schedule.decay_steps == 18
+    for step, rate in [(0, 2e-3), (9, 1e-3), (18, 0.0), (30, 0.0)]:  # 2e-3 * (1 + cos(pi * step / 18)) / 2
+        assert float(schedule(step)) == pytest.approx(rate, abs=1e-9), step
+    # With --steps_per_epoch the run is epochs x steps_per_epoch; a resumed run keeps the schedule it was built with.
+    train(_config(tmp_path, epochs=2, steps_per_epoch=2), verbose=0)
+    model = train(_config(tmp_path, epochs=3, steps_per_epoch=2, resume=True), verbose=0)
+    assert model.optimizer._learning_rate.decay_steps == 4 and int(model.optimizer.iterations.numpy()) == 6
+    assert float(model.optimizer.learning_rate) == 0.0
+    # conv_vae keeps Adam's constant 1e-3.
+    conv = get_family("conv_vae").resolve_options(_config(tmp_path, model="conv_vae"))
+    assert (conv.learning_rate, conv.learning_rate_schedule) == (1e-3, "constant")
