@@ -81,6 +81,7 @@ def load(
     data_dir=None,
     drop_remainder=False,
     repeat=False,
+    examples=None,
 ):
     """Returns a batched `tf.data.Dataset` of images (and labels with `with_labels=True`).
 
@@ -97,6 +98,9 @@ def load(
         data_dir: tensorflow-datasets data directory for tfds-backed datasets.
         drop_remainder: drop the last short batch (static shapes for GAN losses).
         repeat: repeat forever (use with `steps_per_epoch`).
+        examples: None (the whole split), or `(start, stop)`: only the split's examples `start` to `stop` in its
+            fixed order, before shuffling, Python-slice style (negative counts from the end, None for an open end);
+            e.g. `(None, -500)` and `(-500, None)` hold out a split's last 500 examples for validation.
     """
     entry = _entry(name)
     if value_range not in VALUE_RANGES:
@@ -112,6 +116,8 @@ def load(
     shuffle = (split == "train") if shuffle is None else shuffle
 
     ds = entry.source(split, data_dir)
+    if examples is not None:
+        ds = _select(ds, examples)
     ds = ds.map(lambda image, label: (from_uint8(image, value_range), tf.cast(label, tf.int32)),
                 num_parallel_calls=tf.data.AUTOTUNE).cache()
     if shuffle:
@@ -125,6 +131,20 @@ def load(
     if repeat:
         ds = ds.repeat()
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+
+
+def _select(ds, examples):
+    """Examples `start:stop` of a dataset of known size, Python-slice style."""
+    if not (isinstance(examples, (tuple, list)) and len(examples) == 2
+            and all(e is None or (isinstance(e, int) and not isinstance(e, bool)) for e in examples)):
+        raise ValueError(f"`examples` must be None or a (start, stop) pair of integers or None. Received: examples={examples!r}")
+    size = int(ds.cardinality())
+    if size < 0:
+        raise ValueError(f"`examples` needs a split of known size; this one has none. Received: examples={examples!r}")
+    start, stop, _ = slice(*examples).indices(size)
+    if stop <= start:
+        raise ValueError(f"`examples` selects no example of the split's {size}. Received: examples={examples!r}")
+    return ds.skip(start).take(stop - start)
 
 
 def _binarize(example, noise_seed):

@@ -32,13 +32,19 @@ class VAE(keras.Model):
         latent_dim: size of z; must match the encoder and decoder.
         likelihood: "bernoulli" (binary or binarized pixels) or "gaussian" (a learned per-pixel scale).
         beta: weight of the KL term (1.0 is the ELBO; other values give a beta-VAE objective).
+        kl_warmup_steps: the KL weight of a train step rises linearly from 0 at optimizer step 0 to `beta` at this
+            step (KL annealing, Bowman et al. 2016, https://arxiv.org/abs/1511.06349; Sonderby et al. 2016,
+            https://arxiv.org/abs/1602.02282); 0 turns it off. The weight is read from `optimizer.iterations`, so
+            a resumed run continues the warm-up where it stopped. Evaluation (`test_step`, `elbo`) always uses
+            `beta`.
         seed: seed of the reparameterization noise.
 
     Call arguments:
         images: (batch, H, W, C) in [0, 1]. Returns the reconstruction from the posterior mean, in [0, 1].
     """
 
-    def __init__(self, encoder, decoder, latent_dim=20, likelihood="bernoulli", beta=1.0, seed=None, **kwargs):
+    def __init__(self, encoder, decoder, latent_dim=20, likelihood="bernoulli", beta=1.0, kl_warmup_steps=0, seed=None,
+                 **kwargs):
         super().__init__(**kwargs)
         if likelihood not in LIKELIHOODS:
             raise ValueError(f"`likelihood` must be one of {LIKELIHOODS}. Received: likelihood={likelihood!r}")
@@ -46,6 +52,8 @@ class VAE(keras.Model):
             raise ValueError(f"`latent_dim` must be a positive integer. Received: latent_dim={latent_dim!r}")
         if beta < 0:
             raise ValueError(f"`beta` must be >= 0. Received: beta={beta!r}")
+        if not isinstance(kl_warmup_steps, int) or isinstance(kl_warmup_steps, bool) or kl_warmup_steps < 0:
+            raise ValueError(f"`kl_warmup_steps` must be a non-negative integer. Received: kl_warmup_steps={kl_warmup_steps!r}")
         encoder_outputs = encoder.outputs if hasattr(encoder, "outputs") and encoder.outputs else None
         if encoder_outputs is not None and (len(encoder_outputs) != 2 or encoder_outputs[0].shape[-1] != latent_dim):
             raise ValueError(
@@ -57,6 +65,7 @@ class VAE(keras.Model):
         self.latent_dim = latent_dim
         self.likelihood = likelihood
         self.beta = float(beta)
+        self.kl_warmup_steps = kl_warmup_steps
         self.seed = seed
         self.image_shape = tuple(decoder.output_shape[1:])
         self.seed_generator = keras.random.SeedGenerator(seed)
@@ -109,8 +118,15 @@ class VAE(keras.Model):
         kl = tfd.kl_divergence(posterior, self.prior())
         return reconstruction, kl
 
-    def _step_metrics(self, reconstruction, kl):
-        loss = tf.reduce_mean(reconstruction + self.beta * kl)
+    def kl_weight(self, step):
+        """The KL weight of the train step at optimizer step `step` (0-based): `beta * min(1, step / kl_warmup_steps)`."""
+        if not self.kl_warmup_steps:
+            return tf.constant(self.beta, tf.float32)
+        progress = tf.cast(step, tf.float32) / float(self.kl_warmup_steps)
+        return self.beta * tf.minimum(progress, 1.0)
+
+    def _step_metrics(self, reconstruction, kl, kl_weight):
+        loss = tf.reduce_mean(reconstruction + kl_weight * kl)
         self.loss_tracker.update_state(loss)
         self.reconstruction_tracker.update_state(tf.reduce_mean(reconstruction))
         self.kl_tracker.update_state(tf.reduce_mean(kl))
@@ -120,16 +136,17 @@ class VAE(keras.Model):
         images = data[0] if isinstance(data, (tuple, list)) else data
         with tf.GradientTape() as tape:
             reconstruction, kl = self.compute_terms(images, training=True)
-            loss = tf.reduce_mean(reconstruction + self.beta * kl)
+            kl_weight = self.kl_weight(self.optimizer.iterations)
+            loss = tf.reduce_mean(reconstruction + kl_weight * kl)
             scaled_loss = self.optimizer.scale_loss(per_replica_loss(loss))
         gradients = tape.gradient(scaled_loss, self.trainable_weights)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
-        self._step_metrics(reconstruction, kl)
+        self._step_metrics(reconstruction, kl, kl_weight)
         return {m.name: m.result() for m in self.metrics}
 
     def test_step(self, data):
         images = data[0] if isinstance(data, (tuple, list)) else data
-        self._step_metrics(*self.compute_terms(images, training=False))
+        self._step_metrics(*self.compute_terms(images, training=False), self.beta)
         return {m.name: m.result() for m in self.metrics}
 
     # Inference -----------------------------------------------------------------------------------------------
@@ -189,6 +206,7 @@ class VAE(keras.Model):
             "latent_dim": self.latent_dim,
             "likelihood": self.likelihood,
             "beta": self.beta,
+            "kl_warmup_steps": self.kl_warmup_steps,
             "seed": self.seed,
         }
         return {**super().get_config(), **config}
@@ -269,7 +287,7 @@ ARCHITECTURES = {
 
 
 def build_vae(image_shape=(28, 28, 1), latent_dim=20, architecture="mlp", likelihood="bernoulli", beta=1.0,
-              hidden_units=None, seed=None):
+              hidden_units=None, kl_warmup_steps=0, seed=None):
     """A VAE with the named encoder/decoder pair (`mlp`: the lecture's 784-400-20 model; `conv`)."""
     if architecture not in ARCHITECTURES:
         raise ValueError(f"`architecture` must be one of {sorted(ARCHITECTURES)}. Received: architecture={architecture!r}")
@@ -277,4 +295,5 @@ def build_vae(image_shape=(28, 28, 1), latent_dim=20, architecture="mlp", likeli
     kwargs = {} if hidden_units is None else {"hidden_units": hidden_units}
     encoder = build_encoder(image_shape=image_shape, latent_dim=latent_dim, **kwargs)
     decoder = build_decoder(image_shape=image_shape, latent_dim=latent_dim, **kwargs)
-    return VAE(encoder, decoder, latent_dim=latent_dim, likelihood=likelihood, beta=beta, seed=seed, name=f"{architecture}_vae")
+    return VAE(encoder, decoder, latent_dim=latent_dim, likelihood=likelihood, beta=beta,
+               kl_warmup_steps=kl_warmup_steps, seed=seed, name=f"{architecture}_vae")

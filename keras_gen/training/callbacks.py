@@ -85,6 +85,10 @@ class UnlessDiverged(keras.callbacks.Callback):
         if not self.nan_guard.message:
             self.callback.on_epoch_end(epoch, logs)
 
+    def on_train_end(self, logs=None):
+        if not self.nan_guard.message:
+            self.callback.on_train_end(logs)
+
 
 class EpochCheckpoint(keras.callbacks.Callback):
     """Saves the whole model (weights, optimizer state, custom train_step config) as `.keras` after each epoch.
@@ -126,3 +130,64 @@ class SampleGrid(keras.callbacks.Callback):
         if self.every and (epoch + 1) % self.every == 0:
             images = np.asarray(self.sample_images(self.model, self.num, self.seed))
             save_grid(images, os.path.join(self.out_dir, f"epoch_{epoch + 1:04d}.png"), scale=2)
+
+
+class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
+    """Keras' `EarlyStopping` whose state survives `--resume`, and which always ends on the best epoch's weights.
+
+    After each epoch that improves `monitor`, the weights go to `<model_dir>/best.weights.h5` and the counters
+    (best value, best epoch, epochs waited) to `<model_dir>/early_stopping.json`, both written atomically. With
+    `resume=True` the counters are read back when training begins, so a resumed run stops where the
+    uninterrupted one would have. When training ends (stopped early or not), the best epoch's weights are loaded
+    into the model, so the run's final `model.keras` is the model that scored best on validation.
+
+    Args:
+        model_dir: the run's output directory.
+        resume: read the saved counters (the runner passes `config.resume`); otherwise old ones are discarded.
+        monitor, patience, min_delta, mode: as in `keras.callbacks.EarlyStopping`.
+    """
+
+    STATE_FILE = "early_stopping.json"
+    WEIGHTS_FILE = "best.weights.h5"
+
+    def __init__(self, model_dir, resume=False, monitor="val_loss", patience=10, min_delta=0.0, mode="min"):
+        super().__init__(monitor=monitor, patience=patience, min_delta=min_delta, mode=mode,
+                         restore_best_weights=False)  # the weights are kept on disk, not in memory
+        self.model_dir = model_dir
+        self.resume = resume
+
+    @property
+    def state_path(self):
+        return os.path.join(self.model_dir, self.STATE_FILE)
+
+    @property
+    def weights_path(self):
+        return os.path.join(self.model_dir, self.WEIGHTS_FILE)
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        if self.resume and os.path.exists(self.state_path) and os.path.exists(self.weights_path):
+            with open(self.state_path) as f:
+                state = json.load(f)
+            self.best, self.best_epoch, self.wait = float(state["best"]), int(state["best_epoch"]), int(state["wait"])
+        else:
+            for path in (self.state_path, self.weights_path):
+                if os.path.exists(path):
+                    os.remove(path)
+
+    def on_epoch_end(self, epoch, logs=None):
+        previous = self.best
+        super().on_epoch_end(epoch, logs)
+        if self.best is None:  # no `monitor` in the logs yet
+            return
+        if previous is None or self.best != previous:  # this epoch is the new best
+            tmp = os.path.join(self.model_dir, ".best.tmp.weights.h5")
+            self.model.save_weights(tmp)
+            os.replace(tmp, self.weights_path)
+        _atomic_write_json(self.state_path, {"best": float(self.best), "best_epoch": int(self.best_epoch),
+                                             "wait": int(self.wait), "monitor": self.monitor})
+
+    def on_train_end(self, logs=None):
+        super().on_train_end(logs)
+        if os.path.exists(self.weights_path):
+            self.model.load_weights(self.weights_path)

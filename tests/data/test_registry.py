@@ -78,8 +78,24 @@ def test_shuffling_is_seeded():
         ({"name": "mnist_5k", "split": "validation"}, "Received: split='validation'"),
         ({"name": "mnist_5k", "binarize": True}, "Received: binarize=True"),
         ({"name": "mnist_5k", "binarize": "dynamic", "value_range": "signed"}, "Received: value_range='signed'"),
+        ({"name": "mnist_5k", "examples": 500}, "Received: examples=500"),
+        ({"name": "mnist_5k", "examples": (-10, -20)}, r"selects no example of the split's 4500. Received: examples=\(-10, -20\)"),
     ],
 )
 def test_bad_arguments_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
         data.load(**kwargs)
+
+
+def test_examples_hold_out_the_end_of_a_split_before_shuffling():
+    train_x, _ = data.as_numpy("mnist_5k", "train")
+    fit = data.load("mnist_5k", "train", batch_size=4500, examples=(None, -500), seed=3)
+    held_out = data.load("mnist_5k", "train", batch_size=4500, examples=(-500, None), shuffle=False)
+    fit_x = next(iter(fit)).numpy()
+    np.testing.assert_array_equal(next(iter(held_out)).numpy(), train_x[4000:])
+    # Shuffled, the first 4,000 are still exactly the first 4,000 (no held-out digit leaks in).
+    assert fit_x.shape == (4000, 28, 28, 1) and not np.array_equal(fit_x, train_x[:4000])
+    order = np.lexsort(fit_x.reshape(4000, -1).T)
+    np.testing.assert_array_equal(fit_x[order], train_x[:4000][np.lexsort(train_x[:4000].reshape(4000, -1).T)])
+    middle = next(iter(data.load("mnist_5k", "train", batch_size=100, examples=(10, 13), shuffle=False))).numpy()
+    np.testing.assert_array_equal(middle, train_x[10:13])

@@ -130,3 +130,41 @@ def test_bad_arguments_are_named():
         build_vae(image_shape=(18, 18, 1), architecture="conv")
     with pytest.raises(ValueError, match="Received: num_samples=0"):
         VAE(encoder, decoder, latent_dim=4).iw_log_likelihood(tf.zeros((1, 16, 16, 1)), num_samples=0)
+
+
+def test_kl_warmup_weights_follow_the_linear_schedule():
+    model = build_vae(image_shape=(16, 16, 1), latent_dim=4, hidden_units=(16,), beta=2.0, kl_warmup_steps=4)
+    # beta * min(1, step / 4)
+    for step, weight in [(0, 0.0), (1, 0.5), (2, 1.0), (3, 1.5), (4, 2.0), (100, 2.0)]:
+        assert float(model.kl_weight(step)) == pytest.approx(weight), step
+    assert float(tiny_vae().kl_weight(0)) == 1.0  # no warm-up: beta from the first step
+    with pytest.raises(ValueError, match="Received: kl_warmup_steps=-1"):
+        build_vae(kl_warmup_steps=-1)
+
+
+def _one_step_epochs(model, images, epochs, initial_epoch=0):
+    """Fits one batch per epoch; returns each epoch's logs (loss, reconstruction, kl of that single step)."""
+    history = model.fit(images, epochs=epochs, initial_epoch=initial_epoch, batch_size=len(images), verbose=0)
+    return [dict(zip(history.history, values)) for values in zip(*history.history.values())]
+
+
+def test_train_steps_weight_the_kl_by_the_optimizer_step_and_resume_mid_warmup(tmp_path):
+    model = build_vae(image_shape=(16, 16, 1), latent_dim=4, hidden_units=(16,), kl_warmup_steps=4, seed=1)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    images = binary_images(8)
+    logs = _one_step_epochs(model, images, 2)  # optimizer steps 0 and 1: KL weights 0 and 1/4
+    for log, weight in zip(logs, [0.0, 0.25]):
+        assert log["loss"] == pytest.approx(log["reconstruction"] + weight * log["kl"], rel=1e-5)
+    assert logs[0]["kl"] > 0
+
+    model.save(tmp_path / "vae.keras")
+    restored = keras.models.load_model(tmp_path / "vae.keras")
+    assert restored.kl_warmup_steps == 4 and int(restored.optimizer.iterations.numpy()) == 2
+    logs = _one_step_epochs(restored, images, 5, initial_epoch=2)  # steps 2, 3, 4: weights 1/2, 3/4, 1
+    for log, weight in zip(logs, [0.5, 0.75, 1.0]):
+        assert log["loss"] == pytest.approx(log["reconstruction"] + weight * log["kl"], rel=1e-5)
+    # Validation always scores the ELBO itself (weight beta), warm-up or not.
+    fresh = build_vae(image_shape=(16, 16, 1), latent_dim=4, hidden_units=(16,), kl_warmup_steps=1000, seed=1)
+    fresh.compile(optimizer=keras.optimizers.Adam(1e-3))
+    result = fresh.evaluate(images, batch_size=8, verbose=0, return_dict=True)
+    assert result["loss"] == pytest.approx(result["reconstruction"] + result["kl"], rel=1e-5)
