@@ -93,7 +93,8 @@ def body_command(signature, inputs):
     parts = []
     for name, value in inputs.items():
         array = np.asarray(value)
-        if array.size > 8 and np.all(array == array.flat[0]):  # a constant array: [[v] * n] * m
+        # a constant array: [[v] * n] * m (booleans always so: Python's True, not JSON's true)
+        if (array.size > 8 or array.dtype == bool) and array.size and np.all(array == array.flat[0]):
             expression = repr(array.flat[0].item())
             for size in reversed(array.shape):
                 expression = f"[{expression}] * {size}"
