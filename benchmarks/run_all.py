@@ -73,7 +73,7 @@ STEPS = [
           "--options=base_filters=32,d_learning_rate=4e-4,g_learning_rate=1e-4,d_steps=1",
           "--output_dir=runs/benchmark_gan_ttur"], GAN_QUICK),
     Step("metrics_floor.json", "benchmarks/metrics_floor.py",
-         ["--model_dirs=runs/benchmark_vae,runs/benchmark_gan/dcgan"],
+         ["--model_dirs=runs/benchmark_vae,runs/benchmark_gan_refactor/dcgan"],  # the shipped VAE and DCGAN runs,
          ["--model_dirs={quick_dir}/runs/vae_mnist5k,{quick_dir}/runs/gan_mnist/dcgan", "--repeats=1",
           "--num_samples=100"],
          output_dir=False),
