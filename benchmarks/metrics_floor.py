@@ -33,7 +33,9 @@ def main(argv):
     from keras_gen import metrics
     from keras_gen.metrics.classifier import classifier_metadata
     from keras_gen.metrics.frechet import FeatureStatistics, frechet_distance_from_statistics
+    from provenance import provenance
 
+    started = provenance()  # the tree as it was when the run began
     start = time.time()
     train_images, _ = metrics.load_real_images("mnist_5k", "train")
     test_images, test_labels = metrics.load_real_images("mnist_5k", "test")
@@ -90,7 +92,7 @@ def main(argv):
             results["models"][model_dir] = {"model": config.model, "optimizer_steps": steps, **quality}
             print(model_dir, json.dumps(results["models"][model_dir]))
     results["seconds"] = round(time.time() - start, 1)
-    results["command"] = " ".join(["python benchmarks/metrics_floor.py"] + sys.argv[1:])
+    results = {**started, **results}
     results["passed"] = bool(results["classifier_test_accuracy"] > 0.97)
     os.makedirs(os.path.dirname(FLAGS.result), exist_ok=True)
     with open(FLAGS.result, "w") as f:
