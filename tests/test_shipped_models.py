@@ -16,6 +16,14 @@ from tests.helpers import run_in_fresh_process
 ENTRIES = read_manifest()
 
 
+def _measured(entry):
+    """The benchmark result the manifest entry's metrics come from ("file.json#model": one model of a multi-model
+    result)."""
+    result_file, _, key = entry["result"].partition("#")
+    result = json.load(open(os.path.join(os.path.dirname(SAVED_MODELS), result_file)))
+    return result[key] if key else result
+
+
 def test_manifest_lists_every_shipped_export_and_the_folder_stays_small():
     exports = sorted(os.path.relpath(root, SAVED_MODELS) for root, _, files in os.walk(SAVED_MODELS)
                      if "saved_model.pb" in files)
@@ -26,9 +34,7 @@ def test_manifest_lists_every_shipped_export_and_the_folder_stays_small():
         metadata = json.load(open(os.path.join(entry["path"], "keras_gen_export.json")))
         assert (metadata["model"], metadata["group"], metadata["signatures"]) == (entry["model"], entry["group"], entry["signatures"])
         assert entry["group"] in APPS and entry["trained_by"]["command"] and entry["trained_by"]["commit"]
-        result_file, _, key = entry["result"].partition("#")  # "file.json#model": one model of a multi-model result
-        result = json.load(open(os.path.join(os.path.dirname(SAVED_MODELS), result_file)))
-        result = result[key] if key else result
+        result = _measured(entry)
         assert all(result[key] == value for key, value in entry["metrics"].items()), entry["name"]
 
 
@@ -140,13 +146,6 @@ def test_the_shipped_stylegan2_samples_as_its_benchmark_measured():
     # psi = 0 draws the tracked average w for every z: one image
     average = sample(count=tf.constant(4), seed=tf.constant(0), truncation=tf.constant(0.0))["images"].numpy()
     np.testing.assert_allclose(average, np.repeat(average[:1], 4, axis=0), atol=1e-5)
-
-
-def _measured(entry):
-    """The benchmark result the manifest entry's metrics come from."""
-    result_file, _, key = entry["result"].partition("#")
-    result = json.load(open(os.path.join(os.path.dirname(SAVED_MODELS), result_file)))
-    return result[key] if key else result
 
 
 @pytest.mark.parametrize("entry", [entry for entry in ENTRIES if entry["group"] == "translation"], ids=lambda e: e["name"])

@@ -9,7 +9,6 @@ import numpy as np
 from keras_gen import data
 from keras_gen.export.vae import vae_signatures
 from keras_gen.families import Options, Recipe, Smoke, option, register
-from keras_gen.families.base import resolve_options
 from keras_gen.metrics.vae import evaluate_vae
 from keras_gen.models.vae import build_vae
 from keras_gen.training.callbacks import ResumableEarlyStopping, read_state
@@ -110,7 +109,9 @@ def _builder(architecture):
 
 def callbacks(config):
     """Early stopping on the validation ELBO (`val_loss` is the negative ELBO there), when the options ask for it."""
-    options = resolve_options(VAEOptions(), config.options)
+    from keras_gen.families import get_family
+
+    options = get_family(config.model).resolve_options(config)  # the recipe's defaults, shortcut flags, --options
     if not options.early_stopping_patience:
         return []
     resuming = config.resume and read_state(config.output_dir) is not None
