@@ -27,8 +27,17 @@ def serve(app_name, source):
 
     app = importlib.import_module(f"keras_gen_apps.{app_name}")
     demo = app.build_app(source)
-    port = free_port()
-    launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True, show_error=True)
+    for attempt in range(3):
+        # `free_port` releases the port before Gradio binds it, so another test process can take it in between;
+        # Gradio then finds no app of its own on localhost and refuses to start. Try again on a fresh port.
+        port = free_port()
+        try:
+            launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True, show_error=True)
+            break
+        except ValueError as error:
+            if "localhost is not accessible" not in str(error) or attempt == 2:
+                raise
+            demo.close()
     try:
         yield Client(f"http://127.0.0.1:{port}/", verbose=False), app.load_endpoints(source)
     finally:
