@@ -47,6 +47,30 @@ def classifier_statistics(images, classifier):
     return stats, predicted
 
 
+def raw_generator_statistics(model, classifier, real_images, labels):
+    """The digit statistics and FD of the trained generator of a model that samples from its weight average."""
+    import numpy as np
+
+    from keras_gen.metrics.evaluate import evaluate_generator
+    from keras_gen.utils.labels import cycle_labels
+    from keras_gen.utils.value_range import to_unit
+
+    def sample_fn(count, seed, labels=None):  # `sample_images`, with the trained generator in place of the average
+        if labels is None and model.conditional:
+            labels = cycle_labels(count, model.num_classes)
+        z = model.sample_latent(count, seed=seed)
+        inputs = model.generator_inputs_from(z, model.check_labels(labels, num_samples=count))
+        return to_unit(np.asarray(model.generator(inputs, training=False)))
+
+    stats, predicted = classifier_statistics(sample_fn(FLAGS.num_samples, 2024), classifier)
+    quality = evaluate_generator(sample_fn, real_images, num_samples=FLAGS.num_samples, labels=labels, seed=7,
+                                 kid_subset_size=min(500, FLAGS.num_samples))
+    result = {**stats, "fd": quality["fd"]}
+    if labels is not None:
+        result["label_accuracy"] = float((predicted == labels).mean())
+    return result
+
+
 def main(argv):
     del argv
 
@@ -103,6 +127,8 @@ def main(argv):
         }
         if labels is not None:
             results[name]["label_accuracy"] = float((predicted == labels).mean())
+        if model.ema_generator is not None:  # the same statistics from the trained (not averaged) generator
+            results[name]["trained_generator"] = raw_generator_statistics(model, classifier, real_images, labels)
         print(json.dumps({name: results[name]}, indent=2, sort_keys=True), flush=True)
     os.makedirs(os.path.dirname(FLAGS.result), exist_ok=True)
     if os.path.exists(FLAGS.result):  # one model per run keeps each run short: merge with earlier runs' models

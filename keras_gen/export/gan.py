@@ -42,9 +42,9 @@ def gan_signatures(model):
 
     def run(z, labels=None):
         if labels is None:
-            return {"images": to_unit(model.generator(z, training=False))}
+            return {"images": to_unit(model.sampler(z, training=False))}
         labels = checked_labels(labels, tf.shape(z)[0])
-        return {"images": to_unit(model.generator([z, labels], training=False))}
+        return {"images": to_unit(model.sampler([z, labels], training=False))}
 
     count_spec = tf.TensorSpec((), tf.int32, name="count")
     seed_spec = tf.TensorSpec((), tf.int32, name="seed")

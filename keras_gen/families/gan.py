@@ -40,6 +40,10 @@ class GANOptions(Options):
     beta_2: float = option(0.999, "Adam beta_2")
     gradient_penalty_weight: Optional[float] = option(None, "WGAN-GP penalty weight (default: the loss's)")
     clip_value: Optional[float] = option(None, "WGAN weight clipping (default: the loss's)")
+    # Sampling from a weight average (Yazici et al. 2019; ProGAN, StyleGAN2, BigGAN) removes most of the
+    # step-to-step jitter of adversarial training; see benchmarks/gan_mnist.py, which scores both generators.
+    ema_images: Optional[float] = option(10_000.0, "half-life in images of the generator average used for "
+                                         "sampling and export (None: sample from the trained generator)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,7 +119,7 @@ def _builder(build_networks, conditional=False):
                     gradient_penalty_weight=(loss.gradient_penalty_weight if options.gradient_penalty_weight is None
                                              else options.gradient_penalty_weight),
                     clip_value=loss.clip_value if options.clip_value is None else options.clip_value,
-                    name=config.model)
+                    ema_images=options.ema_images, name=config.model)
         betas = dict(beta_1=options.beta_1, beta_2=options.beta_2)
         model.compile(d_optimizer=keras.optimizers.Adam(options.d_learning_rate, **betas),
                       g_optimizer=keras.optimizers.Adam(options.g_learning_rate, **betas), jit_compile=config.jit_compile)

@@ -4,10 +4,13 @@ import keras
 from keras import ops
 
 from keras_gen.models.adversarial import AdversarialModel, loss_function
+from keras_gen.models.ema import copy_network, ema_decay, update_ema
 from keras_gen.losses import gan as gan_losses
 from keras_gen.utils.distribute import dense_gradients, per_replica_loss, replica_draw
 from keras_gen.utils.labels import check_labels
 from keras_gen.utils.latents import PRIORS, truncated_normal
+
+_EMA_RAMPUP = 0.05  # the average's half-life is at most this fraction of the images seen (StyleGAN2's ramp-up)
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -34,6 +37,9 @@ class GAN(AdversarialModel):
             or None.
         num_classes: number of classes for a class-conditional model, or None.
         seed: seed of the `keras.random.SeedGenerator` that draws latents and penalty interpolation weights.
+        ema_images: half-life, in training images, of an exponential moving average of the generator's weights
+            (`ema_generator`), which then does all sampling and export; None: sample from the trained generator.
+            The half-life is at most 5% of the images seen so far, so the average leaves the initialization early.
 
     Reference:
         Goodfellow et al., "Generative Adversarial Networks" (https://arxiv.org/abs/1406.2661), Algorithm 1.
@@ -52,6 +58,7 @@ class GAN(AdversarialModel):
         clip_value=None,
         num_classes=None,
         seed=None,
+        ema_images=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -69,8 +76,12 @@ class GAN(AdversarialModel):
             raise ValueError(f"`clip_value` must be > 0 or None. Received: clip_value={clip_value!r}")
         if num_classes is not None and (not isinstance(num_classes, int) or num_classes < 1):
             raise ValueError(f"`num_classes` must be a positive integer or None. Received: num_classes={num_classes!r}")
+        if ema_images is not None and not ema_images > 0:
+            raise ValueError(f"`ema_images` must be > 0 or None. Received: ema_images={ema_images!r}")
         self.generator = generator
         self.discriminator = discriminator
+        self.ema_images = None if ema_images is None else float(ema_images)
+        self.ema_generator = None if ema_images is None else copy_network(generator, f"ema_{generator.name}")
         self.generator_loss = loss_function(generator_loss, "generator")
         self.discriminator_loss = loss_function(discriminator_loss, "discriminator")
         self.latent_dim = latent_dim
@@ -98,6 +109,11 @@ class GAN(AdversarialModel):
         if self.gradient_penalty_weight > 0:
             metrics.append(self.gradient_penalty_tracker)
         return metrics
+
+    @property
+    def sampler(self):
+        """The network that samples and is exported: the weight average when the model keeps one."""
+        return self.generator if self.ema_generator is None else self.ema_generator
 
     @property
     def generator_weights(self):
@@ -146,15 +162,15 @@ class GAN(AdversarialModel):
         """Images from latents `z` (and labels for a conditional model)."""
         z = ops.convert_to_tensor(z, "float32")
         labels = self.check_labels(labels, num_samples=int(ops.shape(z)[0]))
-        return self.generator(self.generator_inputs_from(z, labels), training=training)
+        return self.sampler(self.generator_inputs_from(z, labels), training=training)
 
     def sample(self, num_samples, labels=None, seed=None, truncation=None):
         """`num_samples` images from fresh (or, with an int `seed`, fixed) latents."""
         return self.generate(self.sample_latent(num_samples, seed=seed, truncation=truncation), labels)
 
     def call(self, inputs, training=False):
-        """Generator inference: `z`, or `[z, labels]` for a conditional model -> images."""
-        return self.generator(inputs, training=training)
+        """Generator inference (the weight average when kept): `z`, or `[z, labels]` for a conditional model -> images."""
+        return self.sampler(inputs, training=training)
 
     # ----------------------------------------------------------------------------------------------------------
     # the pieces of a training step, each small enough to override
@@ -243,8 +259,15 @@ class GAN(AdversarialModel):
         for _ in range(self.d_steps):
             d_loss, d_logs = self.discriminator_step(real_images, condition)
         g_loss, g_logs = self.generator_step(real_images, condition)
+        if self.ema_generator is not None:
+            self.update_ema(ops.shape(real_images)[0])
         self.update_trackers(d_loss, d_logs, g_loss, g_logs)
         return {metric.name: metric.result() for metric in self.metrics}
+
+    def update_ema(self, batch_size):
+        """Moves the generator average toward the generator after a generator update."""
+        images_seen = ops.cast(self.g_optimizer.iterations, "float32") * ops.cast(batch_size, "float32")
+        update_ema(self.generator, self.ema_generator, ema_decay(batch_size, self.ema_images, images_seen, _EMA_RAMPUP))
 
     def test_step(self, data):
         """Losses on held-out real images without updates (for `validation_data`)."""
@@ -283,6 +306,7 @@ class GAN(AdversarialModel):
             "clip_value": self.clip_value,
             "num_classes": self.num_classes,
             "seed": self.seed,
+            "ema_images": self.ema_images,
         }
         return {**base_config, **config}
 

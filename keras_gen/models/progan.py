@@ -34,6 +34,7 @@ from keras import ops
 from keras_gen.layers.equalized import EqualizedConv2D, EqualizedDense, MinibatchStdDev, PixelNorm
 from keras_gen.losses import gan as gan_losses
 from keras_gen.models.adversarial import AdversarialModel
+from keras_gen.models.ema import copy_network, ema_decay, update_ema
 from keras_gen.utils.distribute import dense_gradients, per_replica_loss, replica_draw
 from keras_gen.utils.latents import truncated_normal
 
@@ -329,9 +330,7 @@ class ProGAN(AdversarialModel):
         self.num_classes = None
         self.ema_generator = None
         if ema_images is not None:
-            self.ema_generator = ProgressiveGenerator.from_config({**generator.get_config(), "name": "ema_generator"})
-            self.ema_generator.set_weights(generator.get_weights())
-            self.ema_generator.trainable = False
+            self.ema_generator = copy_network(generator, "ema_generator")
         self.images_seen = self.add_weight(name="images_seen", shape=(), initializer="zeros", trainable=False)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
@@ -500,12 +499,11 @@ class ProGAN(AdversarialModel):
 
     def ema_beta(self, batch_size):
         """Per-step EMA decay for a half-life of `ema_images` images."""
-        return ops.power(0.5, ops.cast(batch_size, "float32") / self.ema_images)
+        return ema_decay(batch_size, self.ema_images)
 
     def update_ema(self, beta):
         """EMA weights <- beta * EMA + (1 - beta) * weights."""
-        for weight, average in zip(self.generator.weights, self.ema_generator.weights):
-            average.assign(weight + ops.cast(beta, weight.dtype) * (average - weight))
+        update_ema(self.generator, self.ema_generator, beta)
 
     # ----------------------------------------------------------------------------------------------------------
     # saving

@@ -21,6 +21,7 @@ from keras_gen.layers.style import BiasActivation, ConstantInput, ModulatedConv2
 from keras_gen.losses import gan as gan_losses
 from keras_gen.losses.regularizers import path_length_penalty, path_lengths, r1_penalty
 from keras_gen.models.adversarial import AdversarialModel
+from keras_gen.models.ema import copy_network, ema_decay, update_ema
 from keras_gen.utils.distribute import dense_gradients, per_replica_loss, replica_draw
 from keras_gen.utils.labels import check_labels
 
@@ -140,16 +141,6 @@ def build_residual_discriminator(resolution, channels=1, channel_base=2048, chan
     return keras.Model(inputs, logits, name=name)
 
 
-def _copy_network(network, name):
-    """A new, untrainable network with `network`'s architecture and weights (for the EMA generator)."""
-    config = keras.saving.serialize_keras_object(network)
-    config["config"]["name"] = name
-    copy = keras.saving.deserialize_keras_object(config)
-    copy.set_weights(network.get_weights())
-    copy.trainable = False
-    return copy
-
-
 def truncate(ws, w_avg, psi, cutoff=None):
     """`w_avg + psi (w - w_avg)` on the rows before `cutoff` (all rows when None): the truncation trick.
 
@@ -245,8 +236,8 @@ class StyleGAN2(AdversarialModel):
         self.source_shape = None if source_shape is None else tuple(int(d) for d in source_shape)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.ema_mapping = _copy_network(mapping, f"ema_{mapping.name}")
-        self.ema_synthesis = _copy_network(synthesis, f"ema_{synthesis.name}")
+        self.ema_mapping = copy_network(mapping, f"ema_{mapping.name}")
+        self.ema_synthesis = copy_network(synthesis, f"ema_{synthesis.name}")
         self.w_avg = self.add_weight(name="w_avg", shape=(self.w_dim,), initializer="zeros", trainable=False)
         self.pl_mean = self.add_weight(name="pl_mean", shape=(), initializer="zeros", trainable=False)
         self.images_seen = self.add_weight(name="images_seen", shape=(), initializer="zeros", trainable=False)
@@ -432,19 +423,12 @@ class StyleGAN2(AdversarialModel):
 
     def ema_beta(self, batch_size):
         """Per-step decay of the generator EMA: half-life `ema_images` images, ramped up early in training."""
-        half_life = ops.convert_to_tensor(self.ema_images, "float32")
-        if self.ema_rampup is not None:
-            half_life = ops.minimum(half_life, self.images_seen * float(self.ema_rampup))
-        return ops.power(0.5, ops.cast(batch_size, "float32") / ops.maximum(half_life, 1e-8))
+        return ema_decay(batch_size, self.ema_images, self.images_seen, self.ema_rampup)
 
     def update_ema(self, beta):
         """EMA weights <- beta * EMA + (1 - beta) * weights; non-trainable buffers are copied."""
-        for source, target in ((self.mapping, self.ema_mapping), (self.synthesis, self.ema_synthesis)):
-            for weight, average in zip(source.weights, target.weights):
-                if weight.trainable:
-                    average.assign(weight + ops.cast(beta, weight.dtype) * (average - weight))
-                else:
-                    average.assign(weight)
+        update_ema(self.mapping, self.ema_mapping, beta)
+        update_ema(self.synthesis, self.ema_synthesis, beta)
 
     def train_step(self, data):
         real_images, labels = self.unpack_batch(data)

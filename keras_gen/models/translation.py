@@ -346,7 +346,7 @@ class ImageTranslationGAN(GAN):
                 "style_encoder": None if self.style_encoder is None else keras.saving.serialize_keras_object(self.style_encoder),
             }
         )
-        for key in ("prior", "num_classes", "gradient_penalty_weight", "clip_value"):
+        for key in ("prior", "num_classes", "gradient_penalty_weight", "clip_value", "ema_images"):
             config.pop(key, None)
         return config
 

@@ -192,6 +192,32 @@ def test_keras_roundtrip_keeps_both_optimizers_and_resumes(tmp_path):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-5)
 
 
+def test_generator_average_samples_exports_and_round_trips(tmp_path):
+    model = _dcgan(num_classes=3, ema_images=100.0)
+    assert model.ema_generator is not model.generator and not model.ema_generator.trainable_weights
+    z, labels = np.asarray(model.sample_latent(4, seed=0)), np.array([0, 1, 2, 0])
+    np.testing.assert_allclose(model.generate(z, labels), model.generator([z, labels]), atol=1e-6)  # starts as a copy
+    images = _images()
+    for _ in range(3):
+        before = [np.array(w) for w in model.ema_generator.weights]
+        model.train_on_batch(images, labels)
+    # Step 3 of batch 4: 12 images seen, so the ramped-up half-life is 0.05 * 12 = 0.6 images (not 100).
+    beta = 0.5 ** (4 / 0.6)
+    for weight, average, old in zip(model.generator.weights, model.ema_generator.weights, before):
+        expected = np.asarray(weight) + beta * (old - np.asarray(weight)) if weight.trainable else np.asarray(weight)
+        np.testing.assert_allclose(np.asarray(average), expected, rtol=1e-5, atol=1e-7)
+    trained, averaged = model.generator([z, labels]), model.generate(z, labels)
+    np.testing.assert_allclose(averaged, model.ema_generator([z, labels]), atol=1e-6)
+    np.testing.assert_allclose(model([z, labels]), averaged, atol=1e-6)
+    assert np.abs(np.asarray(trained) - np.asarray(averaged)).max() > 1e-4  # sampling uses the average
+    restored = assert_keras_roundtrip(
+        model, (z, labels), str(tmp_path / "gan.keras"), call=lambda m, x: m.generate(x[0], labels=x[1])
+    )
+    assert restored.ema_images == 100.0
+    with pytest.raises(ValueError, match="Received: ema_images=0"):
+        GAN(model.generator, model.discriminator, latent_dim=LATENT, ema_images=0)
+
+
 def test_nan_loss_shows_in_the_logs():
     def nan_loss(fake_logits):
         return gan_losses.non_saturating_generator_loss(fake_logits) * np.nan
