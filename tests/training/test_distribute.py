@@ -167,6 +167,11 @@ FAMILIES = [
 ]
 
 
+# Every test that reads the fixture runs in one xdist worker: a module-scoped fixture runs once per worker process,
+# and this one trains four families in a fresh process (about two minutes on 2 cores).
+same_worker = pytest.mark.xdist_group("replica_checks")
+
+
 @pytest.fixture(scope="module")
 def replica_checks(tmp_path_factory):
     out = tmp_path_factory.mktemp("mirrored")
@@ -174,6 +179,7 @@ def replica_checks(tmp_path_factory):
     return run_in_fresh_process(code, timeout=600) | {"out": out}
 
 
+@same_worker
 def test_every_trainer_kind_keeps_replicas_identical_under_mirrored(replica_checks):
     # Class embeddings give IndexedSlices gradients whose size depends on each replica's labels (densified); BN
     # statistics span replicas (CrossReplicaBatchNormalization); codebook EMAs and image pools gather the global
@@ -191,11 +197,13 @@ def test_every_trainer_kind_keeps_replicas_identical_under_mirrored(replica_chec
     np.testing.assert_allclose(replica_checks["plain_moving_mean"], [0.0, 1.0], atol=1e-6)  # 0.1 * each replica's mean
 
 
+@same_worker
 def test_cross_replica_batch_norm_tracks_the_global_batch(replica_checks):
     assert replica_checks["cross_replica_batchnorm_spread"] == 0.0
     np.testing.assert_allclose(replica_checks["cross_replica_moving_mean"], [0.5, 0.5], atol=1e-6)  # 0.1 * 5
 
 
+@same_worker
 @pytest.mark.parametrize("name", ["vae", "vqvae2"])
 def test_mirrored_training_matches_one_device(replica_checks, name):
     # Replicas' gradients of per-replica-scaled losses sum to the one-device gradient of the global batch; each
@@ -208,6 +216,7 @@ def test_mirrored_training_matches_one_device(replica_checks, name):
     assert result["spread"] == 0.0
 
 
+@same_worker
 def test_replicas_draw_different_noise_that_matches_one_device(replica_checks):
     # Without replica_draw both replicas would draw the same latents (their seed states are copies).
     assert replica_checks["draw_replicas_differ"]
@@ -216,6 +225,7 @@ def test_replicas_draw_different_noise_that_matches_one_device(replica_checks):
     assert not replica_checks["cross_replica_dropout_same_mask"]
 
 
+@same_worker
 def test_image_pool_under_mirrored_matches_one_device(replica_checks):
     assert replica_checks["pool_swapped"] > 0  # past the fill, some images were swapped for older ones
     assert replica_checks["pool_diff"] == 0.0
