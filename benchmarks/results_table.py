@@ -39,6 +39,9 @@ def _gan(result):
         if "label_accuracy" in run:
             text += f", label accuracy {100 * run['label_accuracy']:.1f}%"
         text += f" ({run['generator_steps']:,} G steps, {run['train_seconds'] / 60:.0f} min)"
+        if "trained_generator" in run:  # sampled from the generator's weight average; the trained one for comparison
+            text += f"; the trained generator without averaging: FD {run['trained_generator']['fd']:.1f}, " \
+                    f"{100 * run['trained_generator']['confident_fraction']:.0f}% confident"
         parts.append(text)
     return "; ".join(parts)
 
@@ -148,7 +151,8 @@ def _saturation(result):
             f"{fd['minimax']:.1f} vs {fd['non_saturating']:.1f}")
 
 
-# (what, result file under benchmarks/results/, summary of its numbers)
+# (what, result file under benchmarks/results/ ("file#run" for one run of several, each with its own command),
+#  summary of its numbers)
 ROWS = [
     ("default VAE", "vae_mnist5k.json", _vae),
     ("evaluation floor", "metrics_floor.json", _floor),
@@ -189,8 +193,11 @@ def provenance_of(result):
 def table():
     lines = ["| benchmark | command | result | commit |", "| --- | --- | --- | --- |"]
     for what, filename, summarize in ROWS:
+        filename, _, key = filename.partition("#")  # "file.json#name": the run `name` of a file that holds several
         with open(os.path.join(RESULTS, filename)) as f:
             result = json.load(f)
+        if key:
+            result = {key: result[key]}
         recorded = provenance_of(result)
         command = f"`{recorded['command']}`" if recorded.get("command") else "not recorded"
         commit = recorded.get("commit", "")[:7] or "not recorded"

@@ -190,6 +190,7 @@ def build_dcgan_discriminator(
     attention_resolution=None,
     dropout=0.0,
     projection_dim=256,
+    hidden_units=0,
     name="dcgan_discriminator",
 ):
     """`images -> logits (batch, 1)` (or `[images, labels] -> logits`): stride-2 convolutions with LeakyReLU(0.2),
@@ -203,6 +204,8 @@ def build_dcgan_discriminator(
         normalization: "batch" (DCGAN), "layer" (WGAN-GP: batch norm would break the per-example penalty)
             or None (the usual choice with spectral norm).
         attention_resolution: add a `SelfAttention2D` after the feature map of this size.
+        hidden_units: for an unconditional discriminator, a LeakyReLU dense layer of this size between the
+            features and the logit (the projection discriminator's phi(x)); 0: the logit is linear in the features.
     """
     if normalization not in ("batch", "layer", None):
         raise ValueError(f"`normalization` must be 'batch', 'layer' or None. Received: normalization={normalization!r}")
@@ -237,6 +240,9 @@ def build_dcgan_discriminator(
         projection = layers.Dot(axes=1, name=f"{name}_projection")([class_embedding, phi])  # (batch, 1)
         logits = layers.Add(name=f"{name}_projected_logits")([logits, projection])
     else:
+        if hidden_units:
+            dense = layers.Dense(hidden_units, name=f"{name}_hidden")
+            features = layers.LeakyReLU(0.2, name=f"{name}_hidden_act")(_maybe_sn(dense, spectral_norm)(features))
         logits = _maybe_sn(layers.Dense(1, name=f"{name}_logits"), spectral_norm)(features)
     logits = layers.Activation("linear", dtype="float32", name=f"{name}_output")(logits)
     return keras.Model([images, labels] if num_classes else images, logits, name=name)
