@@ -77,6 +77,19 @@ def _speed(result):
             + f"; matmul {result['matmul_float32_flops_per_second'] / 1e9:.0f} GFLOP/s; every family x precision x XLA in BUILD.md")
 
 
+def _speed_paired(result):
+    parts = []
+    for row in result["rows"]:
+        ratio = row["ratio"]["project"]
+        text = f"{row['model']} {ratio['median']:.2f} (IQR {ratio['q1']:.2f}-{ratio['q3']:.2f}, range {ratio['min']:.2f}-{ratio['max']:.2f})"
+        if "project_ema_off" in row["ratio"]:
+            text += f", {row['ratio']['project_ema_off']['median']:.2f} without the generator average"
+        parts.append(text)
+    cores = len(result["cpu_affinity"]) if result.get("cpu_affinity") else result["machine"]["cores"]
+    return (f"project trainer ex/s / plain-Keras reference ex/s (same networks, optimizers and data), median of "
+            f"{result['pairs']} alternating pairs on {cores} core{'s' if cores > 1 else ''}: " + "; ".join(parts))
+
+
 def _video(result):
     generated, floor = result["generated"], result["real_train_vs_test"]
     return (f"video_gan on {result['dataset']} ({result['training']['steps']} G steps, {result['training']['seconds'] / 60:.0f} min): "
@@ -177,6 +190,7 @@ ROWS = [
     ("app under load", "app_load.json", _app_load),
     ("speed", "speed.json", _speed),
     ("speed, timed around fit() calls", "speed_fit_calls.json", _speed),
+    ("speed against a plain-Keras reference", "speed_paired.json", _speed_paired),
 ]
 
 

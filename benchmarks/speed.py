@@ -10,8 +10,18 @@ float32 matmul FLOP/s. It also measures the input pipeline alone, to show it out
 Prints a Markdown table and writes benchmarks/results/speed.json (`--table` prints the table of an existing
 result; `--merge` keeps the rows of the existing result that this run does not time). Each row records the
 1-minute load average: above the core count, something else shared the machine.
+
+    taskset -c 1 python benchmarks/speed.py --paired --models=vae,dcgan,cgan --pairs=12 --steps=10 --paired_steps=vae:100
+
+`--paired` times each model against a plain-Keras reference trainer of the same networks, optimizers, batch and
+data (`speed_reference.py`), in one process, in alternating order (a b, b a, a b, ...), and reports the median
+and spread of the per-pair ratio project ex/s / reference ex/s: on a shared machine single runs drift by 2x,
+but the two arms of a pair see nearly the same machine. A GAN's project trainer runs twice per round, with its
+default generator average (`ema_images`) and without it (the reference keeps none). Writes
+benchmarks/results/speed_paired.json (`--table` with `--paired` prints its table).
 """
 
+import dataclasses
 import json
 import os
 import statistics
@@ -31,6 +41,9 @@ flags.DEFINE_integer("repeats", 3, "Timed runs (the median is reported).")
 flags.DEFINE_string("result", "benchmarks/results/speed.json", "Where to write the JSON.")
 flags.DEFINE_bool("table", False, "Only print --result as a Markdown table (no timing).")
 flags.DEFINE_bool("merge", False, "Keep the rows of --result for (model, precision, xla) not timed in this run.")
+flags.DEFINE_bool("paired", False, "Time each model against its plain-Keras reference in alternating pairs.")
+flags.DEFINE_integer("pairs", 12, "--paired: rounds of alternating runs (each gives one ratio per project arm).")
+flags.DEFINE_string("paired_steps", "", "--paired: per-model train steps per run, e.g. vae:100 (default: --steps).")
 flags.DEFINE_string("vqvae_dir", "", "Stage-1 run for vqvae2_prior (default: a freshly initialized vqvae2, 1 step).")
 FLAGS = flags.FLAGS
 
@@ -93,6 +106,13 @@ class StepTimer:
         return _Timer()
 
 
+def timed_fit(model, dataset, steps):
+    """Examples/s of one `fit()` of `steps` steps, timed around the train batches."""
+    timer = StepTimer()
+    model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0, callbacks=[timer])
+    return steps * FLAGS.batch_size / sum(timer.durations)
+
+
 def stage_one_dir():
     """A vqvae2 run for vqvae2_prior to build on: --vqvae_dir, or one step of a new model (speed needs no quality)."""
     if FLAGS.vqvae_dir:
@@ -137,6 +157,95 @@ def time_family(name, precision, xla):
             "step_ms": 1000 * median / FLAGS.steps, "train_step_flops": flops,
             "pipeline_examples_per_second": pipeline, "runs_seconds": seconds,
             "load_average_1min": os.getloadavg()[0]}  # > cores means something else shared the machine
+
+
+# Paired timing against a plain-Keras reference (speed_reference.py) -----------------------------------------
+
+
+def paired_steps():
+    steps = {}
+    for item in (i for i in FLAGS.paired_steps.split(",") if i):
+        name, _, count = item.partition(":")
+        steps[name.strip()] = int(count)
+    return steps
+
+
+def time_paired(name, steps):
+    """One model's project arms (a GAN's with and without its generator average) and its reference, in pairs."""
+    import keras
+
+    from keras_gen.families import get_family
+    from keras_gen.training.config import TrainConfig
+    from speed_reference import REFERENCE, alternating_order, paired_rounds, ratio_statistics, reference_for
+
+    family = get_family(name)
+    keras.backend.clear_session()
+    config = TrainConfig(model=name, dataset=family.default_dataset, batch_size=FLAGS.batch_size, epochs=1,
+                         steps_per_epoch=steps, output_dir="/tmp/speed_paired")
+    train_ds, _, info = family.datasets(config)
+    models = {"project": family.build(config, info)}
+    if getattr(models["project"], "ema_images", None) is not None:  # the reference keeps no average: time both
+        models["project_ema_off"] = family.build(dataclasses.replace(config, options={"ema_images": None}), info)
+    models[REFERENCE] = reference_for(models["project"], jit_compile=config.jit_compile, seed=config.seed)
+    for model in models.values():  # warm-up: tracing
+        model.fit(train_ds, epochs=1, steps_per_epoch=2, verbose=0)
+    speeds, ratios = paired_rounds(lambda arm: timed_fit(models[arm], train_ds, steps), list(models), FLAGS.pairs)
+    row = {"model": name, "steps": steps, "order": [" ".join(order) for order in alternating_order(list(models), 2)],
+           "examples_per_second": speeds,
+           "median_examples_per_second": {arm: statistics.median(values) for arm, values in speeds.items()},
+           "ratios": ratios, "ratio": {arm: ratio_statistics(values) for arm, values in ratios.items()},
+           "load_average_1min": os.getloadavg()[0]}
+    if "project_ema_off" in models:
+        row["ema_images"] = models["project"].ema_images  # the default recipe's; project_ema_off runs without
+    print(json.dumps({k: row[k] for k in ("model", "median_examples_per_second", "ratio")}), flush=True)
+    return row
+
+
+def main_paired():
+    from provenance import provenance  # noqa: E402  (benchmarks/, this script's folder)
+
+    started = provenance()
+    start = time.perf_counter()
+    names = [n for n in FLAGS.models.split(",") if n] or ["vae", "dcgan", "cgan"]
+    affinity = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    peak = matmul_flops_per_second()
+    overrides = paired_steps()
+    rows = [time_paired(name, overrides.get(name, FLAGS.steps)) for name in names]
+    result = {**started, "cpu_affinity": affinity, "matmul_float32_flops_per_second": peak,
+              "load_average_after": [round(x, 2) for x in os.getloadavg()], "batch_size": FLAGS.batch_size,
+              "pairs": FLAGS.pairs, "wall_seconds": time.perf_counter() - start, "rows": rows}
+    if affinity and len(affinity) < os.cpu_count():
+        result["note"] = (f"Pinned to {len(affinity)} of {os.cpu_count()} cores (taskset) on a shared machine: the "
+                          "absolute ex/s are not this machine's speed; the per-pair ratios are the result.")
+    os.makedirs(os.path.dirname(FLAGS.result), exist_ok=True)
+    with open(FLAGS.result, "w") as f:
+        json.dump(result, f, indent=2)
+    print(paired_markdown_table(result))
+
+
+def paired_markdown_table(result):
+    """A `--paired` result as a Markdown table (what BUILD.md shows)."""
+    from speed_reference import REFERENCE
+
+    cores = result.get("cpu_affinity")
+    where = f", pinned to core(s) {','.join(map(str, cores))} of {result['machine']['cores']}" if cores else ""
+    lines = [
+        f"{result['pairs']} alternating pairs per model, batch {result['batch_size']}{where}; load average "
+        f"{result['machine']['load_average'][0]:.1f} before, {result['load_average_after'][0]:.1f} after; "
+        f"{result['wall_seconds'] / 60:.1f} min.",
+        "",
+        "| model | project trainer | steps/run | ratio median | IQR | min-max | pairs < 1 | project ex/s | reference ex/s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in result["rows"]:
+        for arm, stats in row["ratio"].items():
+            what = {"project": "default recipe" + (" (EMA on)" if "ema_images" in row else ""),
+                    "project_ema_off": "ema_images=None"}.get(arm, arm)
+            lines.append(
+                f"| {row['model']} | {what} | {row['steps']} | {stats['median']:.2f} | {stats['q1']:.2f}-{stats['q3']:.2f} | "
+                f"{stats['min']:.2f}-{stats['max']:.2f} | {stats['below_one']}/{stats['pairs']} | "
+                f"{row['median_examples_per_second'][arm]:.0f} | {row['median_examples_per_second'][REFERENCE]:.0f} |")
+    return "\n".join(lines)
 
 
 def main(argv):
@@ -204,11 +313,13 @@ def markdown_table(result):
 
 
 def run(argv):
+    if FLAGS.paired and FLAGS.result == flags.FLAGS["result"].default:
+        FLAGS.result = "benchmarks/results/speed_paired.json"
     if FLAGS.table:
         with open(FLAGS.result) as f:
-            print(markdown_table(json.load(f)))
+            print((paired_markdown_table if FLAGS.paired else markdown_table)(json.load(f)))
         return
-    main(argv)
+    main_paired() if FLAGS.paired else main(argv)
 
 
 if __name__ == "__main__":
