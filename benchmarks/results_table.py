@@ -173,6 +173,8 @@ ROWS = [
     ("DCGAN, cGAN", "gan_mnist.json", _gan),
     ("SAGAN, WGAN-GP, BigGAN", "gan_mnist_more.json", _gan),
     ("BigGAN, other rates", "gan_mnist_biggan_ttur.json", _gan),
+    ("DCGAN with the generator average, linear D logit", "gan_mnist_dcgan_ema.json", _gan),
+    ("DCGAN, default recipe (dense layer before D's logit)", "gan_mnist_defaults.json#dcgan", _gan),
     ("SAGAN, default recipe, sampled from the generator average", "gan_mnist_defaults.json#sagan", _gan),
     ("optimal discriminator", "optimal_discriminator.json", _optimal_discriminator),
     ("saturating vs non-saturating loss", "saturation.json", _saturation),
